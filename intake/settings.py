@@ -1,0 +1,95 @@
+"""All settings in one place, read from `INTAKE_*` environment variables.
+
+Nothing else in the code reads the environment for configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SHIPPED_CERTS = PACKAGE_DIR / "data" / "certs"
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "intake"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    broker_url: str | None
+    certs_dir: Path
+    # Limits on what an upload may be (CONTRACT.md: too large is `unsupported_file`).
+    max_file_bytes: int = 50 * 1024 * 1024
+    max_pages: int = 50
+    max_pixels: int = 80_000_000
+    max_dossier_files: int = 100
+    # Rasterisation of PDFs.
+    pdf_dpi: int = 200
+    # Time limits: every tesseract call is shorter than a piece, a piece shorter than its actor.
+    ocr_timeout: float = 30.0
+    subprocess_timeout: float = 60.0
+    piece_time_limit_ms: int = 300_000
+    dossier_time_limit_ms: int = 60_000
+    # Parallelism of the embedded (in-process) worker.
+    worker_threads: int = field(default_factory=lambda: max(2, os.cpu_count() or 2))
+    secret_key: str = ""
+    log_level: str = "WARNING"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings() -> Settings:
+    data_dir = Path(os.environ.get("INTAKE_DATA_DIR") or _default_data_dir()).expanduser()
+    database_url = os.environ.get("INTAKE_DATABASE_URL") or f"sqlite:///{data_dir / 'intake.db'}"
+    certs = os.environ.get("INTAKE_2DDOC_CERTS")
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        broker_url=os.environ.get("INTAKE_BROKER_URL") or None,
+        certs_dir=Path(certs) if certs else SHIPPED_CERTS,
+        max_file_bytes=_int("INTAKE_MAX_FILE_BYTES", 50 * 1024 * 1024),
+        max_pages=_int("INTAKE_MAX_PAGES", 50),
+        max_pixels=_int("INTAKE_MAX_PIXELS", 80_000_000),
+        max_dossier_files=_int("INTAKE_MAX_DOSSIER_FILES", 100),
+        pdf_dpi=_int("INTAKE_PDF_DPI", 200),
+        ocr_timeout=_float("INTAKE_OCR_TIMEOUT", 30.0),
+        subprocess_timeout=_float("INTAKE_SUBPROCESS_TIMEOUT", 60.0),
+        piece_time_limit_ms=_int("INTAKE_PIECE_TIME_LIMIT_MS", 300_000),
+        dossier_time_limit_ms=_int("INTAKE_DOSSIER_TIME_LIMIT_MS", 60_000),
+        worker_threads=_int("INTAKE_WORKER_THREADS", max(2, os.cpu_count() or 2)),
+        secret_key=os.environ.get("INTAKE_SECRET_KEY", ""),
+        log_level=os.environ.get("INTAKE_LOG_LEVEL", "WARNING"),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests that change the environment call this)."""
+    get_settings.cache_clear()
