@@ -47,6 +47,7 @@ class Settings:
     subprocess_timeout: float = 60.0
     piece_time_limit_ms: int = 300_000
     dossier_time_limit_ms: int = 60_000
+    check_timeout: float = 900.0
     # Parallelism of the embedded (in-process) worker.
     worker_threads: int = field(default_factory=lambda: max(2, os.cpu_count() or 2))
     secret_key: str = ""
@@ -79,6 +80,7 @@ def load_settings() -> Settings:
         subprocess_timeout=_float("INTAKE_SUBPROCESS_TIMEOUT", 60.0),
         piece_time_limit_ms=_int("INTAKE_PIECE_TIME_LIMIT_MS", 300_000),
         dossier_time_limit_ms=_int("INTAKE_DOSSIER_TIME_LIMIT_MS", 60_000),
+        check_timeout=_float("INTAKE_CHECK_TIMEOUT", 900.0),
         worker_threads=_int("INTAKE_WORKER_THREADS", max(2, os.cpu_count() or 2)),
         secret_key=os.environ.get("INTAKE_SECRET_KEY", ""),
         log_level=os.environ.get("INTAKE_LOG_LEVEL", "WARNING"),

@@ -1,0 +1,220 @@
+"""The `intake` command (CONTRACT.md §2, §3, §5).
+
+Exit status: 0 complete (or success), 1 incomplete / needs review, 2 the command could not run.
+Logs go to stderr; with --json, stdout holds exactly one JSON document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+from intake import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+#: Modules that add their own verbs: each has `register(subparsers)`.
+COMMAND_MODULES = ("intake.web.cli", "intake.workers.cli", "intake.purge")
+
+_STATUS_FR = {
+    "complete": "COMPLET : le dossier peut être déposé.",
+    "incomplete": "INCOMPLET : le dossier ne peut pas être déposé en l'état.",
+    "needs_review": "À VÉRIFIER : une personne doit examiner les points ci-dessous.",
+}
+_SEVERITY_FR = {"blocking": "BLOQUANT", "review": "À VÉRIFIER", "info": "INFO"}
+
+
+class UsageError(Exception):
+    pass
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"date attendue au format AAAA-MM-JJ : {value!r}") from None
+
+
+def _setup_logging(verbose: bool) -> None:
+    from intake.settings import get_settings
+
+    level = logging.INFO if verbose else getattr(logging, get_settings().log_level.upper(), logging.WARNING)
+    logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def format_report(result: dict) -> str:
+    """A readable French report of a check result, for a person at the counter."""
+    lines = [f"Dossier {result.get('reference', '')}", _STATUS_FR.get(result["status"], result["status"]), ""]
+    if result.get("pieces"):
+        lines.append("Pièces reconnues :")
+        for piece in result["pieces"]:
+            holder = "" if piece.get("holder") in (None, "unknown") else f", {piece['holder']}"
+            lines.append(f"  - {piece['file']} p.{piece['page']} : {piece['kind']}{holder} "
+                         f"(confiance {piece.get('confidence', 0):.2f})")
+        lines.append("")
+    findings = result.get("findings") or []
+    if findings:
+        lines.append("Constats :")
+        for f in findings:
+            where = f" [{f['file']}]" if f.get("file") else ""
+            lines.append(f"  - {_SEVERITY_FR.get(f['severity'], f['severity'])} {f['code']}{where} : {f['message']}")
+    else:
+        lines.append("Aucun constat.")
+    return "\n".join(lines)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from intake.dossier import DossierError
+    from intake.service import ServiceError, check_folder
+
+    folder = Path(args.dossier)
+    if not folder.is_dir():
+        print(f"intake check : {folder} n'est pas un dossier", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        result = check_folder(folder, today=args.today)
+    except DossierError as exc:
+        print(f"intake check : dossier.json refusé : champ « {exc.field} » : {exc.message}", file=sys.stderr)
+        return EXIT_ERROR
+    except ServiceError as exc:
+        print(f"intake check : {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.json:
+        json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(format_report(result))
+    return EXIT_OK if result["status"] == "complete" else EXIT_FINDINGS
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from intake.documents import FILE_LEVEL_CODES
+    from intake.pipeline import read_file
+
+    missing = [f for f in args.files if not Path(f).exists()]
+    if missing:
+        for name in missing:
+            print(f"intake extract : fichier introuvable : {name}", file=sys.stderr)
+        return EXIT_ERROR
+    pieces, findings = [], []
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reads = list(pool.map(lambda name: read_file(Path(name), name), args.files))
+    for read in reads:
+        pieces += [d.to_json() for d in read.documents]
+        findings += [f.to_json() for f in read.findings if f.code in FILE_LEVEL_CODES or f.code == "check_failed"]
+    if args.json:
+        json.dump({"pieces": pieces, "findings": findings}, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for piece in pieces:
+            print(f"{piece['file']} p.{piece['page']} : {piece['kind']} (confiance {piece['confidence']:.2f})")
+            for key, value in piece["fields"].items():
+                print(f"    {key} : {value}")
+        for f in findings:
+            print(f"{_SEVERITY_FR.get(f['severity'], f['severity'])} {f['code']} [{f['file']}] : {f['message']}")
+    return EXIT_OK
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from intake.dossier import DossierError, load_declared
+    from intake.validators.rules import format_rules
+
+    try:
+        declared = load_declared(Path(args.dossier))
+    except DossierError as exc:
+        print(f"intake rules : dossier.json refusé : champ « {exc.field} » : {exc.message}", file=sys.stderr)
+        return EXIT_ERROR
+    reference_date = args.today or declared.reference_date or date.today()
+    print(format_rules(declared, reference_date))
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from intake.evaluation import run_eval
+
+    corpus = Path(args.corpus)
+    if not corpus.is_dir():
+        print(f"intake eval : {corpus} n'est pas un dossier", file=sys.stderr)
+        return EXIT_ERROR
+    run_eval(corpus, out=sys.stdout, jobs=args.jobs)
+    return EXIT_OK
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from intake import db
+
+    if args.action == "upgrade":
+        db.upgrade()
+        print("base de données à jour", file=sys.stderr)
+        return EXIT_OK
+    print("à jour" if db.is_current() else "migration nécessaire : intake db upgrade")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="intake", description="Pré-contrôle des dossiers de permis de conduire (ANTS).")
+    parser.add_argument("--version", action="version", version=f"intake {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="journal détaillé sur stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("check", help="vérifier un dossier (dossier.json + pièces)")
+    p.add_argument("dossier", metavar="DOSSIER_DIR")
+    p.add_argument("--json", action="store_true", help="un document JSON sur stdout")
+    p.add_argument("--today", type=_iso_date, metavar="YYYY-MM-DD", help="date de référence des contrôles")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("extract", help="classer et lire des fichiers isolés, sans dossier")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("rules", help="les pièces exigées pour un dossier, et pourquoi")
+    p.add_argument("dossier", metavar="DOSSIER_DIR")
+    p.add_argument("--today", type=_iso_date, metavar="YYYY-MM-DD")
+    p.set_defaults(func=cmd_rules)
+
+    p = sub.add_parser("eval", help="évaluer le pipeline sur un corpus de dossiers avec leur verdict attendu")
+    p.add_argument("corpus", metavar="CORPUS")
+    p.add_argument("--jobs", type=int, default=1, help="dossiers traités en parallèle")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("db", help="schéma de la base de données (Alembic)")
+    p.add_argument("action", choices=["upgrade", "status"])
+    p.set_defaults(func=cmd_db)
+
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return EXIT_ERROR if exc.code not in (0, None) else EXIT_OK
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_ERROR
+    _setup_logging(args.verbose)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

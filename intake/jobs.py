@@ -1,0 +1,339 @@
+"""Units of work on the database, one session each: what the actors and the front doors call.
+
+Reading a file (OCR) happens between two short sessions, never inside one. Each function is
+idempotent so that at-least-once delivery is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from intake.db import session_scope
+from intake.documents import Document, FileRead, Finding
+from intake.dossier import Declared, parse_declared
+from intake.pipeline import judge_dossier, read_file, result_json
+from intake.settings import get_settings
+from intake.storage import FileStore, FileTooLarge
+from intake.version import PIPELINE_VERSION
+from models import AuditEvent, CheckRun, Dossier, FindingRow, Piece, Upload, utcnow
+
+log = logging.getLogger(__name__)
+
+SETTLED = ("done", "failed")
+
+
+def store() -> FileStore:
+    return FileStore(get_settings().files_dir)
+
+
+def audit(session: Session, action: str, dossier_id: int | None = None, actor: str = "system",
+          user_id: int | None = None, **details) -> None:
+    session.add(AuditEvent(action=action, dossier_id=dossier_id, actor=actor, user_id=user_id, details=details))
+
+
+# --- creating dossiers and uploads -------------------------------------------------------------
+
+
+def create_dossier(declared: Declared, *, school: str = "local", source: str = "api",
+                   reference_date: date | None = None, actor: str = "system",
+                   user_id: int | None = None) -> int:
+    with session_scope() as session:
+        dossier = Dossier(reference=declared.reference, school=school, declared=declared.to_json(),
+                          reference_date=reference_date or declared.reference_date, source=source,
+                          status="pending", revision=0)
+        session.add(dossier)
+        session.flush()
+        audit(session, "dossier_created", dossier.id, actor=actor, user_id=user_id, source=source)
+        return dossier.id
+
+
+def _unique_name(session: Session, dossier_id: int, name: str) -> str:
+    taken = set(session.scalars(select(Upload.original_name).where(
+        Upload.dossier_id == dossier_id, Upload.state != "replaced")))
+    if name not in taken:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    n = 2
+    while f"{stem}-{n}{dot}{ext}" in taken:
+        n += 1
+    return f"{stem}-{n}{dot}{ext}"
+
+
+def add_upload(dossier_id: int, name: str, stream: BinaryIO, *, replaces: int | None = None,
+               actor: str = "system", user_id: int | None = None) -> int:
+    """Store a file (once, by sha256) and attach it to the dossier as a pending upload.
+
+    A file past the byte limit is not stored: its upload is settled at once with `unsupported_file`.
+    """
+    settings = get_settings()
+    name = safe_name(name)
+    try:
+        sha, size = store().put_stream(stream, max_bytes=settings.max_file_bytes)
+        state, findings = "pending", []
+    except FileTooLarge:
+        sha, size, state = None, 0, "done"
+        findings = [Finding(
+            "unsupported_file",
+            f"Le fichier « {name} » n'a pas pu être lu : fichier trop volumineux (au plus "
+            f"{settings.max_file_bytes // (1024 * 1024)} Mo). Fournir un fichier plus léger.",
+            file=name).to_json()]
+    with session_scope() as session:
+        dossier = session.get(Dossier, dossier_id, with_for_update=True)
+        if dossier is None:
+            raise LookupError(f"dossier {dossier_id} not found")
+        if replaces is not None:
+            old = session.get(Upload, replaces)
+            if old is not None and old.dossier_id == dossier_id:
+                old.state = "replaced"
+                session.flush()
+        upload = Upload(dossier_id=dossier_id, sha256=sha, original_name=_unique_name(session, dossier_id, name),
+                        size=size, state=state, file_findings=findings, replaces_id=replaces,
+                        pipeline_version=PIPELINE_VERSION if state == "done" else None)
+        session.add(upload)
+        dossier.revision += 1
+        dossier.status = "pending"
+        session.flush()
+        audit(session, "upload_added" if replaces is None else "upload_replaced", dossier_id, actor=actor,
+              user_id=user_id, upload_id=upload.id, sha256=sha, size=size)
+        return upload.id
+
+
+def safe_name(name: str) -> str:
+    """A display name that is only a file name: no folders, no control characters, valid UTF-8."""
+    if isinstance(name, bytes):
+        name = name.decode("utf-8", "replace")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c if c.isprintable() else "_" for c in name)
+    name = name.encode("utf-8", "replace").decode("utf-8", "replace").strip().lstrip(".")
+    return (name or "fichier")[:200]
+
+
+def pending_upload_ids(dossier_id: int) -> list[int]:
+    with session_scope() as session:
+        return list(session.scalars(select(Upload.id).where(
+            Upload.dossier_id == dossier_id, Upload.state == "pending").order_by(Upload.id)))
+
+
+# --- reading one upload (the OCR stage) --------------------------------------------------------
+
+
+@dataclass
+class _UploadRef:
+    id: int
+    dossier_id: int
+    sha256: str | None
+    name: str
+
+
+def read_upload(upload_id: int, force: bool = False) -> int | None:
+    """Read an upload's file and store its documents; return its dossier id (None if gone).
+
+    Idempotent: an upload already read by this pipeline version is not read again, and a second
+    read replaces the first one's rows instead of adding to them.
+    """
+    with session_scope() as session:
+        upload = session.get(Upload, upload_id)
+        if upload is None or upload.state == "replaced":
+            return None
+        ref = _UploadRef(upload.id, upload.dossier_id, upload.sha256, upload.original_name)
+        if upload.state == "done" and upload.pipeline_version == PIPELINE_VERSION and not force:
+            return ref.dossier_id
+    started = time.monotonic()
+    if ref.sha256 is None:
+        read = FileRead(file=ref.name, findings=[Finding(
+            "unsupported_file", f"Le fichier « {ref.name} » n'a pas pu être conservé.", file=ref.name)])
+    else:
+        path = store().path_for(ref.sha256)
+        if not path.exists():
+            read = FileRead(file=ref.name, findings=[Finding(
+                "unsupported_file", f"Le fichier « {ref.name} » est introuvable dans le stockage ; le déposer à "
+                "nouveau.", file=ref.name)])
+        else:
+            read = read_file(path, ref.name)
+    seconds = time.monotonic() - started
+    with session_scope() as session:
+        upload = session.get(Upload, upload_id, with_for_update=True)
+        if upload is None or upload.state == "replaced":
+            return None
+        for piece in list(upload.pieces):
+            session.delete(piece)
+        session.flush()
+        for position, document in enumerate(read.documents):
+            session.add(Piece(upload_id=upload.id, position=position, page=document.page, pages=document.pages,
+                              kind=document.kind, holder=document.holder, confidence=float(document.confidence),
+                              fields=document.fields, evidence=document.evidence))
+        upload.file_findings = [f.to_json() for f in read.findings]
+        upload.page_count = read.page_count
+        upload.media_type = read.media_type
+        upload.state = "done"
+        upload.error = None
+        upload.pipeline_version = PIPELINE_VERSION
+        upload.read_at = utcnow()
+        upload.seconds = round(seconds, 3)
+    log.info("upload %d read: %d document(s), %d finding(s), %.2f s", upload_id, len(read.documents),
+             len(read.findings), seconds)
+    return ref.dossier_id
+
+
+def all_uploads_settled(dossier_id: int) -> bool:
+    with session_scope() as session:
+        pending = session.scalar(select(func.count()).select_from(Upload).where(
+            Upload.dossier_id == dossier_id, Upload.state == "pending"))
+        return pending == 0
+
+
+def mark_upload_failed(upload_id: int, reason: str) -> int | None:
+    with session_scope() as session:
+        upload = session.get(Upload, upload_id)
+        if upload is None:
+            return None
+        if upload.state == "pending":
+            upload.state = "failed"
+            upload.error = reason[:500]
+            upload.file_findings = [Finding(
+                "check_failed",
+                f"Le fichier « {upload.original_name} » n'a pas pu être analysé automatiquement ; il doit être "
+                "vérifié par une personne.", file=upload.original_name).to_json()]
+            audit(session, "upload_failed", upload.dossier_id, upload_id=upload_id, error=reason[:200])
+        return upload.dossier_id
+
+
+# --- checking one dossier (the cheap stage) ----------------------------------------------------
+
+
+def _current_uploads(session: Session, dossier_id: int) -> list[Upload]:
+    return list(session.scalars(
+        select(Upload).where(Upload.dossier_id == dossier_id, Upload.state != "replaced")
+        .options(selectinload(Upload.pieces)).order_by(Upload.original_name, Upload.id)))
+
+
+def check_dossier(dossier_id: int, trigger: str = "upload", today: date | None = None) -> str | None:
+    """Judge a dossier from its stored reads and store the verdict; return its status.
+
+    Idempotent: the findings of the previous check are replaced, except that a reviewer's decision
+    on a finding (accepted, resolved) is carried over to the same finding found again.
+    """
+    with session_scope() as session:
+        dossier = session.get(Dossier, dossier_id)
+        if dossier is None:
+            return None
+        uploads = _current_uploads(session, dossier_id)
+        if any(u.state == "pending" for u in uploads):
+            return None  # the last read to finish asks again
+        declared = parse_declared(dossier.declared)
+        revision = dossier.revision
+        reference_date = today or dossier.reference_date or datetime.now(timezone.utc).date()
+        reads, sha_by_file = [], {}
+        for upload in uploads:
+            documents = [Document(file=upload.original_name, page=p.page, pages=list(p.pages or [p.page]),
+                                  kind=p.kind, confidence=p.confidence, fields=dict(p.fields or {}),
+                                  evidence=dict(p.evidence or {})) for p in upload.pieces]
+            findings = [Finding.from_json(f) for f in (upload.file_findings or [])]
+            reads.append(FileRead(file=upload.original_name, documents=documents, findings=findings))
+            if upload.sha256:
+                sha_by_file[upload.original_name] = upload.sha256
+        piece_ids = [p.id for u in uploads for p in u.pieces]
+        reference = dossier.reference
+
+    status, documents, findings = judge_dossier(declared, reads, sha_by_file, reference_date)
+    result = result_json(reference, status, documents, findings)
+
+    with session_scope() as session:
+        dossier = session.get(Dossier, dossier_id, with_for_update=True)
+        if dossier is None:
+            return None
+        if dossier.revision != revision:
+            return None  # pieces changed meanwhile: the check of the new state will follow
+        previous = {row.key(): row for row in dossier.findings}
+        for row in list(dossier.findings):
+            session.delete(row)
+        session.flush()
+        run = CheckRun(dossier_id=dossier_id, revision=revision, pipeline_version=PIPELINE_VERSION,
+                       state="done", status=status, result=result, trigger=trigger, finished_at=utcnow())
+        session.add(run)
+        session.flush()
+        effective = []
+        for position, finding in enumerate(findings):
+            row = FindingRow(dossier_id=dossier_id, run_id=run.id, position=position, code=finding.code,
+                             severity=finding.severity, requirement=finding.requirement, file=finding.file,
+                             page=finding.page, message=finding.message, details=finding.details)
+            old = previous.get(row.key())
+            if old is not None and old.state != "open":
+                row.state, row.note, row.decided_by, row.decided_at = (
+                    old.state, old.note, old.decided_by, old.decided_at)
+            session.add(row)
+            if row.state == "open":
+                effective.append(finding)
+        for piece_id, document in zip(piece_ids, documents):
+            piece = session.get(Piece, piece_id)
+            if piece is not None:
+                piece.holder = document.holder
+        from intake.documents import status_of
+
+        dossier.status = status_of(effective) if len(effective) != len(findings) else status
+        dossier.checked_at = utcnow()
+        dossier.pipeline_version = PIPELINE_VERSION
+        audit(session, "dossier_checked", dossier_id, status=dossier.status, trigger=trigger,
+              pipeline_version=PIPELINE_VERSION)
+        return dossier.status
+
+
+def mark_check_failed(dossier_id: int, reason: str) -> None:
+    with session_scope() as session:
+        dossier = session.get(Dossier, dossier_id)
+        if dossier is None:
+            return
+        session.add(CheckRun(dossier_id=dossier_id, revision=dossier.revision, pipeline_version=PIPELINE_VERSION,
+                             state="failed", error=reason[:500], finished_at=utcnow()))
+        dossier.status = "failed"
+        audit(session, "check_failed", dossier_id, error=reason[:200])
+
+
+def latest_run(dossier_id: int) -> CheckRun | None:
+    with session_scope() as session:
+        return session.scalar(select(CheckRun).where(CheckRun.dossier_id == dossier_id)
+                              .order_by(CheckRun.id.desc()).limit(1))
+
+
+def wait_for_check(dossier_id: int, timeout: float, poll: float = 0.1) -> CheckRun | None:
+    """Wait until the dossier's current revision has a finished check (done or failed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with session_scope() as session:
+            dossier = session.get(Dossier, dossier_id)
+            run = session.scalar(select(CheckRun).where(CheckRun.dossier_id == dossier_id)
+                                 .order_by(CheckRun.id.desc()).limit(1))
+            if dossier is not None and run is not None and run.revision == dossier.revision:
+                return run
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(poll)
+        poll = min(poll * 1.5, 1.0)
+
+
+def upload_files(dossier_id: int, paths: list[Path]) -> list[int]:
+    ids = []
+    for path in paths:
+        try:
+            handle = open(path, "rb")
+        except OSError:
+            ids.append(add_upload(dossier_id, path.name, _EmptyStream()))
+            continue
+        with handle:
+            ids.append(add_upload(dossier_id, path.name, handle))
+    return ids
+
+
+class _EmptyStream:
+    def read(self, _n: int = -1) -> bytes:
+        return b""
