@@ -35,6 +35,7 @@ __all__ = [
     "TwoDDocError",
     "contradictions",
     "decode_datamatrix_texts",
+    "find_code_regions",
     "parse_2ddoc",
     "read_2ddocs",
     "verify_2ddoc",
@@ -78,32 +79,72 @@ def _fit(gray: np.ndarray, max_side: int) -> np.ndarray:
     return cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
 
 
+def find_code_regions(gray: np.ndarray, *, work_side: int = 1000, limit: int = 4) -> list[tuple]:
+    """Square, densely textured blobs that may be DataMatrix codes, largest first, as
+    (centre x, centre y, width, height) in `gray` pixels. Cheap: works on a copy of at most
+    `work_side` pixels; used only when zxing missed on the whole page."""
+    scale = min(1.0, work_side / max(gray.shape[:2]))
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    gradient = cv2.morphologyEx(small, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    _, mask = cv2.threshold(gradient, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((7, 7), np.uint8))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    found = []
+    for contour in contours:
+        (cx, cy), (w, h), _ = cv2.minAreaRect(contour)
+        if min(w, h) < 12 or max(w, h) > 0.5 * max(small.shape[:2]):
+            continue
+        if max(w, h) / max(1.0, min(w, h)) > 1.4:  # DataMatrix of 2D-Docs are square
+            continue
+        if cv2.contourArea(contour) / max(1.0, w * h) < 0.7:
+            continue
+        found.append((w * h, (cx / scale, cy / scale, w / scale, h / scale)))
+    found.sort(key=lambda item: -item[0])
+    return [region for _, region in found[:limit]]
+
+
+def _crop(gray: np.ndarray, region: tuple, margin: float = 1.5) -> np.ndarray:
+    cx, cy, w, h = region
+    half = max(w, h) * margin / 2
+    x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
+    x1, y1 = int(min(gray.shape[1], cx + half)), int(min(gray.shape[0], cy + half))
+    return gray[y0:y1, x0:x1]
+
+
+def _crop_variants(crop: np.ndarray, code_side: float):
+    """A crop read as is, enlarged, and binarised locally (blurred photos)."""
+    yield crop
+    big = cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    yield big
+    block = int(code_side * 2 / 8) | 1
+    yield cv2.adaptiveThreshold(big, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY,
+                                max(block, 15), 3)
+    _, otsu = cv2.threshold(cv2.GaussianBlur(crop, (3, 3), 0), 0, 255,
+                            cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    yield otsu
+
+
 def _attempts(gray: np.ndarray):
     """Ways to read a page, cheapest first; the caller stops at the first that finds a 2D-Doc."""
     yield "plain", lambda: _texts(gray)
+
+    def regions():
+        texts: list[str] = []
+        for region in find_code_regions(gray):
+            crop = _crop(gray, region)
+            if crop.size == 0:
+                continue
+            for variant in _crop_variants(crop, max(region[2], region[3])):
+                found = [t for t in _texts(variant) if t.startswith("DC")]
+                if found:
+                    texts += found
+                    break
+        return texts
+
+    yield "regions", regions
     small = _fit(gray, _FALLBACK_MAX_SIDE)
     yield "global-threshold", lambda: _texts(small, binarizer=zxingcpp.Binarizer.GlobalHistogram)
-
-    def otsu():
-        blurred = cv2.GaussianBlur(small, (3, 3), 0)
-        _, binary = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-        return _texts(binary, binarizer=zxingcpp.Binarizer.BoolCast)
-
-    yield "otsu", otsu
-
-    def sharpened():
-        blurred = cv2.GaussianBlur(small, (0, 0), 2.0)
-        sharp = cv2.addWeighted(small, 1.8, blurred, -0.8, 0)
-        return _texts(sharp)
-
-    yield "sharpen", sharpened
-
-    if max(gray.shape[:2]) < 1600:  # small photo or low-dpi scan: modules may be 2-3 px
-        def upscaled():
-            big = cv2.resize(gray, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-            return _texts(big)
-
-        yield "upscale", upscaled
 
 
 def decode_datamatrix_texts(image: np.ndarray) -> list[str]:
