@@ -20,11 +20,16 @@ from intake.settings import get_settings
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "models" / "migrations"
 
 
-def make_engine(url: str) -> Engine:
+def _ensure_sqlite_folder(url: str) -> None:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def make_engine(url: str) -> Engine:
+    _ensure_sqlite_folder(url)
+    if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -80,6 +85,7 @@ def upgrade(url: str | None = None) -> None:
     """Bring the database schema to the latest migration."""
     from alembic import command
 
+    _ensure_sqlite_folder(url or get_settings().database_url)
     command.upgrade(alembic_config(url), "head")
 
 

@@ -48,6 +48,9 @@ class Settings:
     piece_time_limit_ms: int = 300_000
     dossier_time_limit_ms: int = 60_000
     check_timeout: float = 900.0
+    # Redis broker: how soon a dead worker's messages go back to the queue.
+    redis_heartbeat_timeout_ms: int = 60_000
+    redis_maintenance_chance: int = 1000
     # Parallelism of the embedded (in-process) worker.
     worker_threads: int = field(default_factory=lambda: max(2, os.cpu_count() or 2))
     secret_key: str = ""
@@ -81,6 +84,8 @@ def load_settings() -> Settings:
         piece_time_limit_ms=_int("INTAKE_PIECE_TIME_LIMIT_MS", 300_000),
         dossier_time_limit_ms=_int("INTAKE_DOSSIER_TIME_LIMIT_MS", 60_000),
         check_timeout=_float("INTAKE_CHECK_TIMEOUT", 900.0),
+        redis_heartbeat_timeout_ms=_int("INTAKE_REDIS_HEARTBEAT_TIMEOUT_MS", 60_000),
+        redis_maintenance_chance=_int("INTAKE_REDIS_MAINTENANCE_CHANCE", 1000),
         worker_threads=_int("INTAKE_WORKER_THREADS", max(2, os.cpu_count() or 2)),
         secret_key=os.environ.get("INTAKE_SECRET_KEY", ""),
         log_level=os.environ.get("INTAKE_LOG_LEVEL", "WARNING"),

@@ -39,7 +39,12 @@ def configure() -> dramatiq.Broker:
         if settings.broker_url:
             from dramatiq.brokers.redis import RedisBroker
 
-            broker: dramatiq.Broker = RedisBroker(url=settings.broker_url)
+            broker: dramatiq.Broker = RedisBroker(
+                url=settings.broker_url,
+                namespace="intake",
+                heartbeat_timeout=settings.redis_heartbeat_timeout_ms,
+                maintenance_chance=settings.redis_maintenance_chance,
+            )
         else:
             broker = StubBroker()
             broker.emit_after("process_boot")

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Command 2 of the README (and CI): set everything up, start Redis and PostgreSQL, run the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+source scripts/services.sh
+export INTAKE_TEST_DATABASE_URL="${INTAKE_TEST_DATABASE_URL:-postgresql+psycopg://postgres${PGPASSWORD:+:$PGPASSWORD}@127.0.0.1:5432/intake_test}"
+export INTAKE_TEST_REDIS_URL="${INTAKE_TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
+export OMP_THREAD_LIMIT=1
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"

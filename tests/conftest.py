@@ -1,0 +1,134 @@
+"""Shared test fixtures: an isolated data folder per test, and the real Redis and PostgreSQL servers.
+
+The services are started by scripts/services.sh (run by the README's test command and CI); a test
+that needs them fails, never skips, when they are not there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+VENV_BIN = Path(sys.executable).parent
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """An empty INTAKE_DATA_DIR with the embedded SQLite database, for one test."""
+    from intake.settings import reset_settings
+
+    folder = tmp_path / "data"
+    monkeypatch.setenv("INTAKE_DATA_DIR", str(folder))
+    monkeypatch.delenv("INTAKE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("INTAKE_BROKER_URL", raising=False)
+    monkeypatch.setenv("INTAKE_2DDOC_CERTS", str(FIXTURES / "certs"))
+    reset_settings()
+    yield folder
+    reset_settings()
+
+
+@pytest.fixture
+def migrated(data_dir):
+    """The embedded database, migrated."""
+    from intake import db
+
+    db.upgrade()
+    return data_dir
+
+
+def postgres_url() -> str:
+    return os.environ.get("INTAKE_TEST_DATABASE_URL",
+                          "postgresql+psycopg://postgres@127.0.0.1:5432/intake_test")
+
+
+def redis_url() -> str:
+    return os.environ.get("INTAKE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def pg_database():
+    """A fresh PostgreSQL database (created and dropped around the test) on the real server."""
+    import sqlalchemy as sa
+
+    base = postgres_url()
+    name = f"intake_t_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'create database "{name}"'))
+    url = base.rsplit("/", 1)[0] + "/" + name
+    try:
+        yield url
+    finally:
+        from intake.db import engine_for
+
+        engine_for.cache_clear()
+        with admin.connect() as conn:
+            conn.execute(sa.text(
+                f"select pg_terminate_backend(pid) from pg_stat_activity where datname = '{name}'"))
+            conn.execute(sa.text(f'drop database if exists "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture
+def redis_broker_url():
+    """A Redis database on the real server, emptied before and after the test."""
+    import redis
+
+    url = redis_url()
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+
+
+def run_intake(*args: str, env: dict | None = None, timeout: float = 600, cwd: Path | None = None):
+    """Run the installed `intake` command as a user would; return the CompletedProcess."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run([str(VENV_BIN / "intake"), *args], capture_output=True, text=True,
+                          timeout=timeout, env=full_env, cwd=cwd)
+
+
+def write_dossier(folder: Path, data: dict) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "dossier.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+def base_declared(**overrides) -> dict:
+    """A valid dossier.json for an 20-year-old French applicant (tests change what they need)."""
+    data = {
+        "reference": "AE-TEST-1",
+        "reference_date": "2026-11-26",
+        "procedure": "inscription",
+        "motif": "primo",
+        "categories": ["B"],
+        "training": None,
+        "applicant": {
+            "surname": "Dupont", "usage_name": None, "given_names": ["Jean", "Pierre"],
+            "birth_date": "2005-04-12", "birth_place": "Lyon", "sex": "M", "nationality": "FRA",
+            "address": {"line": "12 rue des Lilas", "postcode": "75011", "city": "Paris"},
+            "email": "jean.dupont@example.org", "phone": "+33612345678",
+        },
+        "situation": {"hosted": False, "under_guardianship": False, "medical_condition": False},
+        "host": None,
+        "legal_representative": None,
+    }
+    data.update(overrides)
+    return data
+
+
+def copy_dossier(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
