@@ -1,0 +1,162 @@
+"""The MRZ reader: find the machine-readable zone on a page image, read it, parse it.
+
+    result = read_mrz(image)        # numpy image (BGR or gray); None when no MRZ is on the page
+    result = parse_mrz(lines)       # pure parser; MrzParseError on garbage
+
+Locating is OpenCV morphology (mrz_locate), reading is per-cell OCR-B template matching
+(mrz_ocr: positions are kept, fillers are never collapsed), and the check digits choose among the
+per-position candidates (mrz_parse). Tesseract is used only as a second opinion on bands whose
+check digits still fail, on the MRZ band alone, with an MRZ whitelist.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import cv2
+import numpy as np
+
+from intake.extractors.mrz_locate import Band, find_bands, rotate_quarter
+from intake.extractors.mrz_ocr import LineRead, ink_map, read_line
+from intake.extractors.mrz_parse import (
+    MrzParseError,
+    MrzResult,
+    detect_format,
+    parse_candidates,
+    parse_mrz,
+)
+
+__all__ = ["MrzResult", "MrzParseError", "read_mrz", "parse_mrz"]
+
+log = logging.getLogger(__name__)
+
+_TARGET_CAP = 30.0  # px: line height the band is resampled to before reading
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return image
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def _band_crop(page: np.ndarray, band: Band) -> tuple[np.ndarray, list[float], float, np.ndarray]:
+    """The band deskewed and rescaled (line height -> _TARGET_CAP), line centre rows, and M."""
+    heights = [ln.height for ln in band.lines]
+    h = float(np.median(heights))
+    f = _TARGET_CAP / max(h, 1.0)
+    cx = float(np.mean([ln.center[0] for ln in band.lines]))
+    cy = float(np.mean([ln.center[1] for ln in band.lines]))
+    length = max(ln.length for ln in band.lines)
+    span = band.lines[-1].center[1] - band.lines[0].center[1]
+    out_w = int((length * 1.06 + 3 * h) * f)
+    out_h = int((span + 3.0 * h) * f)
+    m = cv2.getRotationMatrix2D((cx, cy), band.angle, f)
+    m[0, 2] += out_w / 2 - cx
+    m[1, 2] += out_h / 2 - cy
+    crop = cv2.warpAffine(page, m, (out_w, out_h), flags=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+    rows = [float(m[1, 0] * ln.center[0] + m[1, 1] * ln.center[1] + m[1, 2]) for ln in band.lines]
+    return crop, rows, f, m
+
+
+def _line_counts(band: Band) -> list[int]:
+    if len(band.lines) == 3:
+        return [30]
+    ratio = float(np.median([ln.length / max(ln.height, 1.0) for ln in band.lines]))
+    return [44, 36] if ratio > 39 else [36, 44]
+
+
+def _read_lines(ink: np.ndarray, rows: list[float], n_chars: int) -> list[LineRead] | None:
+    reads = []
+    half = 0.8 * _TARGET_CAP
+    for y in rows:
+        top, bottom = int(max(0, y - half)), int(min(ink.shape[0], y + half))
+        line = read_line(ink[top:bottom], n_chars)
+        if line is None:
+            return None
+        reads.append(line)
+    return reads
+
+
+def _parse(reads: list[LineRead]) -> MrzResult | None:
+    texts = [r.text for r in reads]
+    try:
+        fmt = detect_format(texts)
+        return parse_candidates([r.candidates for r in reads], fmt)
+    except MrzParseError:
+        return None
+
+
+def _better(a: MrzResult | None, b: MrzResult | None) -> MrzResult | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    key_a = (a.valid, sum(a.checks.values()), a.confidence)
+    key_b = (b.valid, sum(b.checks.values()), b.confidence)
+    return b if key_b > key_a else a
+
+
+def _read_band(page: np.ndarray, band: Band) -> MrzResult | None:
+    crop, rows, f, m = _band_crop(page, band)
+    ink = ink_map(crop)
+    best: MrzResult | None = None
+    best_score = -1.0
+    for flip in (0, 180):
+        if flip:
+            ink = cv2.rotate(ink, cv2.ROTATE_180)
+            rows = sorted(ink.shape[0] - 1 - y for y in rows)
+        for n_chars in _line_counts(band):
+            reads = _read_lines(ink, rows, n_chars)
+            if reads is None:
+                continue
+            result = _parse(reads)
+            if result is None:
+                continue
+            score = float(np.mean([r.mean_score for r in reads]))
+            result.rotation = (band.quarter + flip) % 360
+            result.box = _upright_box(page.shape, band, flip)
+            result.confidence = round(result.confidence * min(1.0, 0.3 + score), 3)
+            log.debug("flip %s n=%s valid=%s score=%.3f", flip, n_chars, result.valid, score)
+            if best is None or (result.valid, score) > (best.valid, best_score):
+                best, best_score = result, score
+            if result.valid and score > 0.8:
+                break
+    return best
+
+
+def _upright_box(shape, band: Band, flip: int) -> tuple[int, int, int, int]:
+    """Axis-aligned box of the band in the page turned upright."""
+    pts = []
+    for ln in band.lines:
+        rect = ((ln.center[0], ln.center[1]), (ln.length, ln.height * 1.4), ln.angle)
+        pts.extend(cv2.boxPoints(rect).tolist())
+    pts = np.array(pts)
+    x0, y0 = pts.min(axis=0)
+    x1, y1 = pts.max(axis=0)
+    h, w = shape[:2]
+    if flip:
+        x0, x1, y0, y1 = w - x1, w - x0, h - y1, h - y0
+    x0, y0 = max(0.0, x0), max(0.0, y0)
+    return int(x0), int(y0), int(min(w, x1) - x0), int(min(h, y1) - y0)
+
+
+def read_mrz(image: np.ndarray) -> MrzResult | None:
+    """Find and read the MRZ on a page image (any quarter turn, a few degrees of skew)."""
+    if image is None or image.size == 0:
+        return None
+    gray = _gray(image)
+    best: MrzResult | None = None
+    pages: dict[int, np.ndarray] = {}
+    for band in find_bands(gray):
+        if band.quarter not in pages:
+            pages[band.quarter] = rotate_quarter(gray, band.quarter)
+        result = _read_band(pages[band.quarter], band)
+        best = _better(best, result)
+        if best is not None and best.valid:
+            break
+    if best is not None:
+        log.debug("MRZ %s read, valid=%s, rotation=%s", best.format, best.valid, best.rotation)
+    return best
