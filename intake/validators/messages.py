@@ -1,0 +1,218 @@
+"""French messages for the driving school: what to do first, then the facts that say why.
+
+"Fournir un justificatif de domicile de moins de 6 mois : le document fourni est daté du
+12 mars 2026." Every function returns one sentence (or two); none logs anything.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Sequence
+
+from intake.validators.dates import french_date, french_month
+from intake.validators.rules import DECIDED, KIND_LABELS, ROLE_LABELS
+
+#: What to provide, with its article, per requirement.
+REQUIREMENT_PHRASES = {
+    "identity": "une pièce d'identité du candidat en cours de validité (carte d'identité, passeport ou "
+                "titre de séjour)",
+    "proof_of_address": f"un justificatif de domicile au nom du candidat de moins de "
+                        f"{DECIDED.proof_of_address_months} mois",
+    "photo_code": "le code photo-signature numérique (e-photo)",
+    "residence_permit": "le titre de séjour du candidat en cours de validité",
+    "jdc": "le certificat de participation à la JDC (ou l'attestation de recensement)",
+    "assr": "l'ASSR 2 ou l'ASR (ou l'attestation sur l'honneur qui la remplace)",
+    "medical_opinion": f"un avis médical (Cerfa 14880) de moins de {DECIDED.medical_opinion_years} ans",
+    "driving_licence": "la copie du permis de conduire du candidat",
+    "training_certificate": "l'attestation de suivi de la formation",
+    "legal_representative_identity": "une pièce d'identité du représentant légal en cours de validité",
+    "hosting_attestation": "l'attestation d'hébergement signée par l'hébergeant",
+    "host_identity": "une pièce d'identité de l'hébergeant en cours de validité",
+    "host_proof_of_address": f"un justificatif de domicile au nom de l'hébergeant de moins de "
+                             f"{DECIDED.proof_of_address_months} mois",
+}
+
+_ROLE_THE = {"applicant": "du candidat", "host": "de l'hébergeant", "legal_representative": "du représentant légal"}
+
+_KIND_THE = {
+    "identity_card": "la carte d'identité",
+    "passport": "le passeport",
+    "residence_permit": "le titre de séjour",
+    "proof_of_address": "le justificatif de domicile",
+    "hosting_attestation": "l'attestation d'hébergement",
+    "photo_code": "le code e-photo",
+    "assr": "l'ASSR",
+    "jdc": "le certificat JDC",
+    "medical_opinion": "l'avis médical",
+    "driving_licence": "le permis de conduire",
+    "training_certificate": "l'attestation de formation",
+    "exam_certificate": "le certificat d'examen",
+    "unknown": "le document",
+}
+
+TRAINING_LABELS = {"AM": "AM", "A": "A (passage de A2 à A)", "B96": "B96", "levee_78": "levée du code 78"}
+
+
+def the_kind(kind: str) -> str:
+    return _KIND_THE.get(kind, "le document")
+
+
+def quoted(text: Any) -> str:
+    return f"« {text} »"
+
+
+def person_name(surname: str | None, given: Sequence[str] | str | None) -> str:
+    if isinstance(given, str):
+        given = [given]
+    return " ".join(x for x in [surname or "", *(given or [])] if x).strip()
+
+
+def missing_piece(requirement: str, why: str, hint: str | None = None, training: str | None = None) -> str:
+    phrase = REQUIREMENT_PHRASES[requirement]
+    if requirement == "training_certificate" and training:
+        phrase = f"l'attestation de suivi de la formation {TRAINING_LABELS.get(training, training)}"
+    reason = hint or "ce document est absent du dossier"
+    return f"Fournir {phrase} : {reason} (exigé : {why})."
+
+
+def person_not_declared(requirement: str, role: str, why: str) -> str:
+    who = ROLE_LABELS[role]
+    return (f"Déclarer le {who} dans le dossier (nom, prénoms, date de naissance), puis fournir "
+            f"{REQUIREMENT_PHRASES[requirement]} : aucun {who} n'est déclaré (exigé : {why}).")
+
+
+def hint_other_holder(kinds: Sequence[str], roles: Sequence[str]) -> str:
+    pieces = ", ".join(sorted({KIND_LABELS[k] for k in kinds}))
+    whose = ", ".join(sorted({ROLE_LABELS[r] for r in roles}))
+    return f"le ou les documents fournis ({pieces}) appartiennent à une autre personne ({whose})"
+
+
+def identity_expired(kind: str, v: Any, role: str = "applicant") -> str:
+    """`v` is a validity.IdentityValidity."""
+    what = the_kind(kind)
+    if v.basis == "card_number" and v.issued is not None:
+        own = (f"{what} plastifiée émise en {french_month(v.issued)} "
+               f"était valable {v.years} ans, jusqu'au {french_date(v.expiry)}")
+    else:
+        own = f"{what} fournie a expiré le {french_date(v.expiry)}"
+    if v.french and v.limit != v.expiry:
+        own += f", et la tolérance de {DECIDED.french_identity_tolerance_years} ans a pris fin le {french_date(v.limit)}"
+    return f"Fournir une pièce d'identité {_ROLE_THE[role]} en cours de validité : {own}."
+
+
+def residence_permit_expired(expiry: date) -> str:
+    return f"Fournir un titre de séjour en cours de validité : celui fourni a expiré le {french_date(expiry)}."
+
+
+def identity_expiry_unknown(kind: str) -> str:
+    return (f"Vérifier la date de fin de validité sur {the_kind(kind)} : elle n'a pas pu être lue "
+            "ni déduite du numéro de la carte.")
+
+
+def identity_name_mismatch(kind: str, read: str, declared: str, role: str, protected: bool, near: bool) -> str:
+    facts = f"{the_kind(kind)} porte {quoted(read)}, le dossier déclare {quoted(declared)} pour le {ROLE_LABELS[role]}"
+    if protected:
+        return (f"Corriger le nom déclaré ou fournir la bonne pièce : {facts} ; la bande MRZ, contrôlée par ses "
+                "chiffres de contrôle, confirme la lecture.")
+    if near:
+        return f"Vérifier l'orthographe du nom : {facts} (une lettre diffère)."
+    return f"Vérifier le nom ou fournir la bonne pièce : {facts}."
+
+
+def identity_birth_date_mismatch(kind: str, read: Any, declared: Any, role: str) -> str:
+    return (f"Corriger la date de naissance déclarée ou fournir la bonne pièce : {the_kind(kind)} indique le "
+            f"{french_date(read)}, le dossier déclare le {french_date(declared)} pour le {ROLE_LABELS[role]}.")
+
+
+def identity_birth_date_unread(kind: str) -> str:
+    return f"Vérifier la date de naissance sur {the_kind(kind)} : elle n'a pas pu être lue."
+
+
+def identity_sex_mismatch(kind: str, read: str, declared: str) -> str:
+    return (f"Vérifier le sexe déclaré : {the_kind(kind)} indique {quoted(read)}, "
+            f"le dossier déclare {quoted(declared)}.")
+
+
+def proof_of_address_too_old(issued: date, months: int, tax_notice: bool) -> str:
+    what = "un avis d'imposition" if tax_notice else "un justificatif de domicile"
+    return f"Fournir {what} de moins de {months} mois : le document fourni est daté du {french_date(issued)}."
+
+
+def proof_of_address_date_missing(months: int) -> str:
+    return (f"Vérifier la date du justificatif de domicile : elle n'a pas pu être lue (il doit dater de moins "
+            f"de {months} mois).")
+
+
+def proof_of_address_name_mismatch(holder_name: str | None, role: str, expected: str) -> str:
+    if not holder_name:
+        return (f"Vérifier le nom du titulaire du justificatif de domicile : il n'a pas pu être lu "
+                f"(il doit être au nom {_ROLE_THE[role]}, {expected}).")
+    return (f"Fournir un justificatif de domicile au nom {_ROLE_THE[role]} ({expected}) : le document fourni "
+            f"est au nom de {quoted(holder_name)}.")
+
+
+def proof_of_address_address_mismatch(read: str, declared: str) -> str:
+    return (f"Vérifier l'adresse déclarée : le justificatif de domicile indique {quoted(read)}, "
+            f"le dossier déclare {quoted(declared)}.")
+
+
+def photo_code_expired(taken: date) -> str:
+    return (f"Faire une nouvelle photo d'identité numérique (e-photo) de moins de {DECIDED.photo_months} mois : "
+            f"la photo fournie date du {french_date(taken)}.")
+
+
+def medical_opinion_too_old(issued: date) -> str:
+    return (f"Fournir un avis médical de moins de {DECIDED.medical_opinion_years} ans : celui fourni est daté "
+            f"du {french_date(issued)}.")
+
+
+def medical_opinion_date_missing() -> str:
+    return (f"Vérifier la date de l'avis médical : elle n'a pas pu être lue (il doit dater de moins de "
+            f"{DECIDED.medical_opinion_years} ans).")
+
+
+def medical_opinion_unfit() -> str:
+    return "L'avis médical fourni conclut à l'inaptitude : le dossier ne peut pas être déposé en l'état."
+
+
+def holder_mismatch(kind: str, holder_name: str | None, read_birth: Any = None) -> str:
+    facts = f"il est au nom de {quoted(holder_name)}" if holder_name else "il ne porte pas le nom du candidat"
+    if read_birth:
+        facts += f", né(e) le {french_date(read_birth)}"
+    return f"Vérifier {the_kind(kind)} : {facts}, qui ne correspond pas au candidat déclaré."
+
+
+def holder_ambiguous(kind: str, roles: Sequence[str]) -> str:
+    whose = " ou ".join(ROLE_LABELS[r] for r in roles)
+    return (f"Vérifier à qui appartient {the_kind(kind)} : les noms lus correspondent à plusieurs personnes "
+            f"déclarées ({whose}).")
+
+
+def training_mismatch(read: str | None, declared: str) -> str:
+    want = TRAINING_LABELS.get(declared, declared)
+    if not read:
+        return (f"Vérifier l'attestation de formation : la formation suivie n'a pas pu être lue "
+                f"(formation {want} déclarée).")
+    return (f"Fournir l'attestation de la formation {want} : celle fournie concerne la formation "
+            f"{TRAINING_LABELS.get(read, read)}.")
+
+
+_UNUSUAL = {
+    "zero": "jour ou mois à 00",
+    "future": "date postérieure à la date de référence",
+    "too_old": f"âge de plus de {DECIDED.max_age} ans",
+}
+
+
+def birth_date_unusual_declared(role: str, value: Any, reason: str) -> str:
+    return (f"Vérifier la date de naissance déclarée du {ROLE_LABELS[role]} : {quoted(_iso(value))} "
+            f"({_UNUSUAL[reason]}).")
+
+
+def birth_date_unusual_read(kind: str, value: Any, reason: str) -> str:
+    return (f"Vérifier la date de naissance lue sur {the_kind(kind)} : {quoted(_iso(value))} "
+            f"({_UNUSUAL[reason]}).")
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)

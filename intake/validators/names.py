@@ -1,0 +1,276 @@
+"""Matching the names read on a document with a declared person (RULES.md, Matching people).
+
+Names are compared the way an MRZ writes them (ICAO 9303 folding, `intake.icao.fold`): case,
+accents, hyphens and apostrophes do not matter, tokens may be glued (JEANLUC = JEAN-LUC), and a
+tail cut by the width of an MRZ name field is accepted only when the field is actually full.
+A token of four letters or more that differs by one letter is a `near` result: worth a review,
+never a match. Everything here is pure and never logs names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from intake.dossier import Person
+from intake.icao import name_tokens
+
+MATCH = "match"
+NEAR = "near"
+NONE = "none"
+
+#: Courtesy titles printed before a name on bills and certificates, ignored when matching.
+TITLES = frozenset({"M", "MR", "MME", "MMES", "MLLE", "MM", "MONSIEUR", "MADAME", "MADEMOISELLE", "MRS", "MS"})
+#: Words joining a birth name and a usage name ("DUPONT EPOUSE MARTIN").
+CONNECTORS = frozenset({"EP", "EPSE", "EPOUSE", "EPX", "EPOUX", "VVE", "VEUVE", "NEE", "DIT", "DITE"})
+#: Width of the name field(s) per MRZ format: one number for a shared SURNAME<<GIVEN field,
+#: a (surname, given names) pair for the French laminated CNI, which has two separate fields.
+MRZ_NAME_WIDTH: dict[str, int | tuple[int, int]] = {"td1": 30, "td2": 31, "td3": 39, "fr_cni_2x36": (25, 14)}
+#: Shortest token where a one-letter difference is a `near` (RULES.md: four letters or more).
+NEAR_MIN_LETTERS = 4
+
+
+def _joined(tokens: Iterable[str]) -> str:
+    return "".join(tokens)
+
+
+def edit_distance_at_most_one(a: str, b: str) -> bool:
+    """True when `a` and `b` differ by at most one substitution, insertion or deletion."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1:] == b[i + 1:]
+    return a[i:] == b[i + 1:]
+
+
+def _near_tokens(doc: Sequence[str], declared: Sequence[str]) -> bool:
+    """One token of 4+ letters differs by one letter, all others equal (also on glued forms)."""
+    if not doc or not declared:
+        return False
+    if len(doc) == len(declared):
+        diffs = [(a, b) for a, b in zip(doc, declared) if a != b]
+        if len(diffs) == 1:
+            a, b = diffs[0]
+            return min(len(a), len(b)) >= NEAR_MIN_LETTERS and edit_distance_at_most_one(a, b)
+        return False
+    a, b = _joined(doc), _joined(declared)
+    if (len(doc) == 1 or len(declared) == 1) and a != b:
+        return min(len(a), len(b)) >= NEAR_MIN_LETTERS and edit_distance_at_most_one(a, b)
+    return False
+
+
+def _flat_tokens(values: str | Sequence[str] | None) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    return [t for v in values for t in name_tokens(str(v))]
+
+
+def surname_variants(person: Person) -> list[list[str]]:
+    """The token lists a document may show as this person's surname: birth name, usage name, both."""
+    birth = name_tokens(person.surname)
+    variants = [birth]
+    if person.usage_name:
+        usage = name_tokens(person.usage_name)
+        variants += [usage, birth + usage, usage + birth]
+    return [v for v in variants if v]
+
+
+def first_name_variants(person: Person) -> list[list[str]]:
+    """The first given name as tokens; a first entry typed with a space ("Jean Pierre") may be
+    two given names in one field, so its first word alone is accepted too (a hyphen is a
+    compound name, JEAN-LUC, and must match whole)."""
+    if not person.given_names:
+        return []
+    first = person.given_names[0]
+    variants = [name_tokens(first)]
+    words = first.strip().split()
+    if len(words) > 1:
+        variants.append(name_tokens(words[0]))
+    return [v for v in variants if v]
+
+
+def mrz_truncation(surname: str | None, given_names: str | Sequence[str] | None,
+                   mrz_format: str | None) -> tuple[bool, bool]:
+    """Whether the surname, and the given names, read from an MRZ may have lost their tail.
+
+    Only a field filled to its width (give or take the filler cut at a token boundary) can be
+    truncated; names read anywhere else are printed whole.
+    """
+    width = MRZ_NAME_WIDTH.get(mrz_format or "")
+    if width is None:
+        return False, False
+    s = "<".join(_flat_tokens(surname))
+    if isinstance(width, tuple):
+        if isinstance(given_names, str):
+            given_names = [given_names]
+        g = "<<".join("<".join(name_tokens(str(v))) for v in (given_names or []))
+        return len(s) >= width[0] - 1, len(g) >= width[1] - 1
+    g = "<".join(_flat_tokens(given_names))
+    total = len(s) + (2 + len(g) if g else 0)
+    if not g:
+        return len(s) >= width - 1, False
+    return False, total >= width - 1
+
+
+def strip_connectors(tokens: list[str]) -> list[str]:
+    """'DUPONT EPOUSE MARTIN' -> DUPONT MARTIN (a connector never starts a surname)."""
+    return tokens[:1] + [t for t in tokens[1:] if t not in CONNECTORS]
+
+
+def compare_surname(doc_surname: str | Sequence[str] | None, person: Person, truncated: bool = False) -> str:
+    """MATCH, NEAR or NONE for the surname read on a document against the declared person."""
+    doc = strip_connectors(_flat_tokens(doc_surname))
+    if not doc:
+        return NONE
+    doc_joined = _joined(doc)
+    variants = surname_variants(person)
+    for v in variants:
+        decl = _joined(v)
+        if doc_joined == decl:
+            return MATCH
+        if truncated and len(doc_joined) >= 2 and decl.startswith(doc_joined):
+            return MATCH
+    if any(_near_tokens(doc, v) for v in variants):
+        return NEAR
+    return NONE
+
+
+def compare_given_names(doc_given: str | Sequence[str] | None, person: Person, truncated: bool = False) -> str:
+    """MATCH when the document's given names start with the declared first given name."""
+    doc = _flat_tokens(doc_given)
+    if not doc:
+        return NONE
+    variants = first_name_variants(person)
+    prefixes = [_joined(doc[:k]) for k in range(1, len(doc) + 1)]
+    for v in variants:
+        first = _joined(v)
+        if first in prefixes:
+            return MATCH
+        if truncated and len(prefixes[-1]) >= 1 and first.startswith(prefixes[-1]):
+            return MATCH
+    for v in variants:
+        for k in range(1, len(doc) + 1):
+            if _near_tokens(doc[:k], v):
+                return NEAR
+    return NONE
+
+
+@dataclass(frozen=True)
+class NameComparison:
+    """How the names on a document compare with one declared person."""
+
+    surname: str
+    given: str
+
+    @property
+    def level(self) -> str:
+        if NONE in (self.surname, self.given):
+            return NONE
+        if NEAR in (self.surname, self.given):
+            return NEAR
+        return MATCH
+
+    @property
+    def partial(self) -> bool:
+        """Something is in common (a surname or a first name), though not enough to match."""
+        return self.surname != NONE or self.given != NONE
+
+
+def compare_names(doc_surname: str | Sequence[str] | None, doc_given: str | Sequence[str] | None,
+                  person: Person, mrz_format: str | None = None) -> NameComparison:
+    """Compare the structured names of an identity document with a declared person."""
+    cut_surname, cut_given = mrz_truncation(
+        doc_surname if isinstance(doc_surname, str) else " ".join(doc_surname or []), doc_given, mrz_format
+    )
+    return NameComparison(
+        surname=compare_surname(doc_surname, person, cut_surname),
+        given=compare_given_names(doc_given, person, cut_given),
+    )
+
+
+def _find_run(tokens: Sequence[str], target: str, skip: frozenset[int] = frozenset()) -> tuple[int, int] | None:
+    """Indices [i, j) of a run of tokens whose glued form is `target`, avoiding `skip`."""
+    if not target:
+        return None
+    for i in range(len(tokens)):
+        if i in skip:
+            continue
+        acc = ""
+        for j in range(i, len(tokens)):
+            if j in skip:
+                break
+            acc += tokens[j]
+            if acc == target:
+                return i, j + 1
+            if not target.startswith(acc):
+                break
+    return None
+
+
+@dataclass(frozen=True)
+class HolderNameMatch:
+    """How a free-form holder name ('MME DUPONT MARIE', 'Marie Dupont') relates to a person."""
+
+    surname: bool
+    given: bool
+    other_words: int  # words left once titles, surname and first name are taken out
+
+    @property
+    def level(self) -> str:
+        """MATCH: surname and first name (or surname alone when nothing else is written);
+        NEAR: the surname and some other words, maybe another first name; NONE otherwise."""
+        if self.surname and (self.given or self.other_words == 0):
+            return MATCH
+        if self.surname:
+            return NEAR
+        return NONE
+
+
+def holder_tokens(holder_name: str | None) -> list[str]:
+    """Name tokens of a free-form holder name, courtesy titles removed."""
+    tokens = name_tokens(holder_name or "")
+    return [t for t in tokens if t not in TITLES]
+
+
+def match_holder_name(holder_name: str | None, person: Person) -> HolderNameMatch:
+    """Match a free-form name in any order (bills write 'DUPONT JEAN' or 'M JEAN DUPONT')."""
+    tokens = holder_tokens(holder_name)
+    best: HolderNameMatch | None = None
+    for sv in surname_variants(person):
+        run = _find_run(tokens, _joined(sv))
+        if run is None:
+            continue
+        used = set(range(*run))
+        given = False
+        for fv in first_name_variants(person):
+            grun = _find_run(tokens, _joined(fv), frozenset(used))
+            if grun is not None:
+                used |= set(range(*grun))
+                given = True
+                break
+        rest = [t for k, t in enumerate(tokens) if k not in used and t not in CONNECTORS]
+        # Other declared given names are not "other words".
+        others = {t for g in person.given_names for t in name_tokens(g)} | {
+            t for v in surname_variants(person) for t in v
+        }
+        cand = HolderNameMatch(surname=True, given=given, other_words=len([t for t in rest if t not in others]))
+        if best is None or (cand.given, -cand.other_words) > (best.given, -best.other_words):
+            best = cand
+    if best is None:
+        return HolderNameMatch(surname=False, given=False, other_words=len(tokens))
+    return best
+
+
+def address_holder_matches(holder_name: str | None, person: Person) -> bool:
+    """RULES.md: a proof of address matches when its holder name contains the surname (or the
+    usage name) of the person, whatever the order, titles ignored."""
+    return match_holder_name(holder_name, person).surname
