@@ -259,3 +259,17 @@ def test_fuzz_given_mutations_of_a_valid_message_when_parsed_then_twoddoc_or_two
 def test_property_given_any_representable_date_when_written_then_read_back(d):
     doc = parse_2ddoc(make_2ddoc_message("01", {"24": "75011"}, d))
     assert doc.emission_date == d
+
+
+def test_given_an_issuer_overrunning_the_38_character_line_with_a_gs_when_parsed_then_kept_whole():
+    overlong = "M/DE LA FONTAINE-DUPONT/JEAN CHRISTOPHE ANDRE"  # 45 > 38, still GS-terminated
+    text = "DC02FX01000123452345" + "01" + "10" + overlong + GS + "2475011" + "25PARIS" + GS
+    doc = parse_2ddoc(text)
+    assert doc.fields["10"] == overlong
+    assert (doc.postcode(), doc.city(), doc.surname()) == ("75011", "PARIS", "DE LA FONTAINE-DUPONT")
+
+
+def test_given_a_shared_particle_only_when_compared_then_the_names_contradict():
+    doc = parse_2ddoc(make_2ddoc_message("01", {"10": "M/DE LA FONTAINE/ANTOINE"}, date(2026, 1, 5)))
+    assert contradictions(doc, {"holder_name": "MME ALICE DE LUCA"}) == ["holder_name"]
+    assert contradictions(doc, {"holder_name": "ANTOINE DE LA F0NTAINE"}) == []

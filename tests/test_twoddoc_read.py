@@ -139,3 +139,18 @@ def test_given_a_page_when_regions_are_searched_then_the_code_square_is_among_th
     code_side = np.array(make_2ddoc_image("01", FIELDS, ISSUED, module_px=4)).shape[0]
     x_centre = page.shape[1] - int(0.6 * 200) - code_side / 2
     assert any(abs(cx - x_centre) < code_side / 2 for cx, _, _, _ in regions)
+
+
+def test_given_a_pil_image_when_read_then_same_as_numpy():
+    doc = read_2ddocs(make_2ddoc_image("01", FIELDS, ISSUED).convert("RGB"), CERTS_DIR)[0]
+    assert doc.signature_valid is True
+
+
+def test_given_two_2ddocs_on_one_page_when_read_then_both_are_returned():
+    page = _page(200, 4)
+    second = np.array(make_2ddoc_image("28", {"10": "M/MARTIN/PAUL", "24": "69003"}, ISSUED, module_px=4))
+    y, x = page.shape[0] - 200 - second.shape[0], 150
+    page[y:y + second.shape[0], x:x + second.shape[1]] = second
+    docs = read_2ddocs(page, CERTS_DIR)
+    assert sorted(d.doc_type for d in docs) == ["01", "28"]
+    assert all(d.signature_valid for d in docs)

@@ -49,7 +49,9 @@ _FORMAT = zxingcpp.BarcodeFormat.DataMatrix
 _FALLBACK_MAX_SIDE = 2400
 
 
-def _gray(image: np.ndarray) -> np.ndarray:
+def _gray(image) -> np.ndarray:
+    if not isinstance(image, np.ndarray):  # a PIL image
+        image = cv2.cvtColor(np.asarray(image.convert("RGB")), cv2.COLOR_RGB2BGR)
     if image.ndim == 2:
         gray = image
     elif image.shape[2] == 4:

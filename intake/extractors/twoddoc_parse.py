@@ -56,6 +56,13 @@ MAX_LENGTH: dict[str, int] = {
     "41": 12, "43": 5,
 }
 
+#: Other variable-length ids of perimeter 01 (no maximum given or not needed here).
+OTHER_KNOWN_IDS = frozenset({
+    "01", "02", "03", "04", "05", "0C", "18", "19", "1A", "1B", "30", "31", "32", "33", "35",
+    "38", "39", "42", "4D", "4E", "4G", "4H", "4I", "4J", "4K", "4L", "4M", "4R", "4T", "4U",
+})
+KNOWN_IDS = frozenset(FIXED_LENGTH) | frozenset(MAX_LENGTH) | OTHER_KNOWN_IDS
+
 #: Document types that prove an address (RULES.md §2D-Doc).
 ADDRESS_TYPES = ("00", "01", "02", "04", "28")
 
@@ -237,7 +244,10 @@ def _parse_header(text: str) -> tuple[dict, int]:
     }, length
 
 
-def _parse_fields(body: str) -> dict[str, str]:
+def _parse_fields(body: str, *, honour_max: bool = True) -> dict[str, str]:
+    """Split the message into fields. With `honour_max`, a variable field stops at its maximum
+    length (the spec: no GS needed then); without, it runs to the next separator (issuers that
+    overrun the maximum and still write GS)."""
     fields: dict[str, str] = {}
     i, n = 0, len(body)
     while i < n:
@@ -257,7 +267,7 @@ def _parse_fields(body: str) -> dict[str, str]:
             if i < n and body[i] == GS:  # some issuers terminate fixed fields too
                 i += 1
         else:
-            limit = MAX_LENGTH.get(field_id)
+            limit = MAX_LENGTH.get(field_id) if honour_max else None
             start = i
             while i < n and body[i] not in (GS, RS) and (limit is None or i - start < limit):
                 i += 1
@@ -268,6 +278,24 @@ def _parse_fields(body: str) -> dict[str, str]:
             raise TwoDDocError(f"field {field_id} holds control characters")
         fields[field_id] = value
     return fields
+
+
+def _split_fields(body: str) -> dict[str, str]:
+    """Fields by the spec (maximum lengths honoured); when that fails or yields ids the spec
+    does not know while reading to the separators does not, the latter (issuers that overrun)."""
+    try:
+        strict = _parse_fields(body)
+    except TwoDDocError:
+        return _parse_fields(body, honour_max=False)  # raises the documented error again
+    unknown = sum(k not in KNOWN_IDS for k in strict)
+    if unknown:
+        try:
+            lenient = _parse_fields(body, honour_max=False)
+        except TwoDDocError:
+            return strict
+        if sum(k not in KNOWN_IDS for k in lenient) < unknown:
+            return lenient
+    return strict
 
 
 def parse_2ddoc(text: str) -> TwoDDoc:
@@ -284,7 +312,7 @@ def parse_2ddoc(text: str) -> TwoDDoc:
     if sep:
         sig_text = re.match(r"[A-Z2-7]*", tail).group(0)  # an annex may follow the signature
         signature = decode_signature(sig_text)
-    fields = _parse_fields(message[length:])
+    fields = _split_fields(message[length:])
     return TwoDDoc(
         fields=fields,
         signature_valid=None,
@@ -307,7 +335,11 @@ def _close(a: str, b: str) -> bool:
 
 
 def _name_tokens(text: str | None) -> list[str]:
-    return [t for t in name_tokens(text or "") if t not in TITLES]
+    """Folded name tokens without titles, and without particles (DE, LA, LE...) when a longer
+    token is there to compare."""
+    tokens = [t for t in name_tokens(text or "") if t not in TITLES]
+    long_tokens = [t for t in tokens if len(t) > 2]
+    return long_tokens or tokens
 
 
 def contradictions(doc: TwoDDoc, ocr_fields: dict) -> list[str]:
