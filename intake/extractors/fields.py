@@ -1,0 +1,353 @@
+"""Fields of the non-MRZ kinds, read from page text: names, addresses, subtypes, certificates.
+
+Everything here works on OCR text lines (no image): what a French bill, tax notice, rent receipt,
+ANTS attestation or Cerfa prints, and where. Names are returned upper case with titles removed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from intake.extractors.classify import has_phrase, normalise
+from intake.extractors.dates import DateCandidate, find_dates, fold_text, pick
+
+TITLES = ("MONSIEUR", "MADAME", "MADEMOISELLE", "MLLE", "MME", "MMES", "MR", "MRS", "MM", "M", "MELLE", "DR")
+_TITLE_RE = re.compile(
+    r"^(?:(?:" + "|".join(TITLES) + r")\.?\s+(?:(?:ET|OU|&)\s+(?:" + "|".join(TITLES) + r")\.?\s+)?)", re.I
+)
+_NAME_CHARS = re.compile(r"^[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þa-zß-öø-ÿ'’\- ]{1,60}$")
+STREET_WORDS = ("rue", "avenue", "av", "bd", "boulevard", "chemin", "allee", "place", "impasse", "route", "quai",
+                "cours", "lotissement", "residence", "square", "passage", "voie", "hameau", "lieu-dit", "lieu dit",
+                "chaussee", "faubourg", "fg", "rte", "che", "all", "imp", "pl", "sentier", "cite", "villa",
+                "esplanade", "promenade", "parvis", "mail", "rond-point", "traverse", "montee", "bat", "batiment",
+                "appartement", "apt", "escalier", "domaine", "clos", "parc")
+_POSTCODE_CITY = re.compile(r"(?<!\d)((?:0[1-9]|[1-8]\d|9[0-8])\d{3})\s+([A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’\- ]{1,40}?)\s*(?:CEDEX\s*\d*)?\s*$")
+_CEDEX = re.compile(r"\bcedex\b|\btsa\b|\bcs\s*\d|\bbp\s*\d", re.I)
+
+ISSUERS = (
+    ("EDF", ("edf", "electricite de france")), ("ENGIE", ("engie",)), ("TotalEnergies", ("totalenergies", "total energies")),
+    ("Orange", ("orange",)), ("Sosh", ("sosh",)), ("SFR", ("sfr",)), ("RED by SFR", ("red by sfr",)),
+    ("Bouygues Telecom", ("bouygues telecom",)), ("Free", ("freebox", "free mobile", "free")),
+    ("Veolia", ("veolia",)), ("Suez", ("suez",)), ("Eau de Paris", ("eau de paris",)), ("Saur", ("saur",)),
+    ("GRDF", ("grdf",)), ("Enedis", ("enedis",)), ("ekWateur", ("ekwateur",)), ("Vattenfall", ("vattenfall",)),
+    ("Mint Energie", ("mint energie",)), ("OHM Energie", ("ohm energie",)), ("Eni", ("eni gas", "eni plenitude")),
+    ("DGFiP", ("finances publiques", "dgfip", "impots.gouv")),
+)
+
+
+def lines_of(text: str) -> list[str]:
+    return [" ".join(line.split()) for line in (text or "").splitlines() if line.strip()]
+
+
+def strip_title(name: str) -> str:
+    """'M. Jean DUPONT' -> 'JEAN DUPONT'; titles, commas and extra spaces removed, upper case."""
+    name = " ".join(name.replace(",", " ").split())
+    prev = None
+    while prev != name:
+        prev = name
+        name = _TITLE_RE.sub("", name).strip()
+    return name.upper()
+
+
+def _is_title_line(line: str) -> bool:
+    m = _TITLE_RE.match(line)
+    if not m or not m.group(0).strip():
+        return False
+    rest = line[m.end():].strip()
+    return bool(rest) and bool(_NAME_CHARS.match(rest)) and len(rest.split()) <= 6 and not any(ch.isdigit() for ch in rest)
+
+
+def _is_street(line: str) -> bool:
+    folded = fold_text(line)
+    words = re.findall(r"[a-z\-]+", folded)
+    has_word = any(w in STREET_WORDS for w in words)
+    return has_word and (any(ch.isdigit() for ch in line) or folded.startswith(("lieu", "residence", "hameau")))
+
+
+def _postcode_city(line: str) -> tuple[str, str] | None:
+    if _CEDEX.search(line):
+        return None
+    m = _POSTCODE_CITY.search(line)
+    if not m:
+        return None
+    city = " ".join(m.group(2).split()).upper()
+    if len(city) < 2:
+        return None
+    return m.group(1), city
+
+
+def address_block(lines: list[str]) -> dict[str, str]:
+    """Holder name, street line, postcode and city of the addressee block (the one with a title)."""
+    best: dict[str, str] = {}
+    for i, line in enumerate(lines):
+        if not _is_title_line(line):
+            continue
+        block = {"holder_name": strip_title(line)}
+        for j in range(i + 1, min(i + 6, len(lines))):
+            pc = _postcode_city(lines[j])
+            if pc:
+                block["postcode"], block["city"] = pc
+                streets = [ln for ln in lines[i + 1:j] if _is_street(ln)] or \
+                    [ln for ln in lines[i + 1:j] if any(c.isdigit() for c in ln)]
+                if streets:
+                    block["address_line"] = streets[-1].upper() if streets[-1].isupper() else streets[-1]
+                break
+        if len(block) > len(best):
+            best = block
+        if len(best) == 4:
+            break
+    if "holder_name" not in best:
+        name = labelled_value(lines, ("titulaire du contrat", "nom du titulaire", "titulaire", "locataire",
+                                      "nom du client", "client"))
+        if name and _NAME_CHARS.match(name):
+            best["holder_name"] = strip_title(name)
+    if "postcode" not in best:
+        for i, line in enumerate(lines):
+            pc = _postcode_city(line)
+            if pc and i > 0 and _is_street(lines[i - 1]):
+                best["postcode"], best["city"] = pc
+                best["address_line"] = lines[i - 1]
+                break
+    return best
+
+
+def labelled_value(lines: list[str], labels: tuple[str, ...]) -> str | None:
+    """The text after 'label :' on its line, or the next line when the label ends its line."""
+    for i, line in enumerate(lines):
+        folded = fold_text(line)
+        for label in labels:
+            k = folded.find(label)
+            if k < 0:
+                continue
+            rest = line[k + len(label):].lstrip(" :.-")
+            if rest.startswith("(s)") or rest.startswith("(e)"):
+                rest = rest[3:].lstrip(" :.-")
+            if rest:
+                return rest.strip()
+            if i + 1 < len(lines):
+                return lines[i + 1].strip()
+    return None
+
+
+def subtype_of(text: str) -> str:
+    norm = normalise(text)
+    words = norm.split()
+    if any(has_phrase(norm, p, words) for p in ("avis d'impot", "impot sur le revenu", "taxe d'habitation",
+                                                 "taxe fonciere", "revenu fiscal de reference",
+                                                 "avis de situation declarative")):
+        return "tax_notice"
+    if any(has_phrase(norm, p, words) for p in ("quittance de loyer", "quittance")):
+        return "rent_receipt"
+    return "bill"
+
+
+def issuer_of(text: str) -> str | None:
+    norm = normalise(text)
+    for name, needles in ISSUERS:
+        for needle in needles:
+            if f" {needle} " in norm:
+                return name
+    return None
+
+
+def proof_of_address_fields(text: str, candidates: list[DateCandidate] | None = None) -> dict:
+    lines = lines_of(text)
+    fields: dict = {"document_subtype": subtype_of(text)}
+    issuer = issuer_of(text) or (_first_line_name(lines) if lines else None)
+    if issuer:
+        fields["issuer"] = issuer
+    fields.update(address_block(lines))
+    if fields["document_subtype"] == "rent_receipt" and "holder_name" not in fields:
+        tenant = _after(text, (r"re[cç]u de", r"locataire\s*:?"))
+        if tenant:
+            fields["holder_name"] = strip_title(tenant)
+    chosen = pick(candidates if candidates is not None else find_dates(text), "issue")
+    if chosen:
+        fields["issue_date"] = chosen.date.isoformat()
+    return fields
+
+
+def _first_line_name(lines: list[str]) -> str | None:
+    """The issuer's name as printed at the top left (its logo text), when it reads as a name."""
+    for line in lines[:3]:
+        words = re.findall(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’\-]*", line)
+        if 1 <= len(words) <= 5 and not any(ch.isdigit() for ch in line) and not _is_title_line(line):
+            folded = fold_text(line)
+            if any(k in folded for k in ("facture", "avis", "quittance", "date", "page")):
+                continue
+            return " ".join(words)
+    return None
+
+
+def _after(text: str, patterns: tuple[str, ...]) -> str | None:
+    """Upper-case name words following one of the patterns (e.g. 'reçu de M. Jean DUPONT')."""
+    for pat in patterns:
+        m = re.search(pat + r"\s*((?:(?:M\.|MME|MLLE|Monsieur|Madame)\s+)?[A-ZÀ-Þ][\wÀ-ÿ'\-]+(?:\s+[A-ZÀ-Þ][\wÀ-ÿ'\-]+){0,4})",
+                      text, re.I)
+        if m:
+            return m.group(1)
+    return None
+
+
+# --- certificates ----------------------------------------------------------------------------
+
+_SURNAME_LABELS = ("nom de naissance", "nom d'usage", "nom patronymique", "nom de famille", "nom")
+_GIVEN_LABELS = ("prenom(s)", "prenoms", "prenom")
+
+
+def _clean_name(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = re.split(r"\s{2,}|\s(?:ne|nee|né|née|prenom|prénom|date)\b", value, flags=re.I)[0]
+    value = re.sub(r"[^A-Za-zÀ-ÿ'’\- ]", " ", value)
+    value = " ".join(value.split())
+    return strip_title(value) or None
+
+
+def person_name(text: str) -> str | None:
+    """'SURNAME GIVEN NAMES' from 'Nom : … / Prénom(s) : …' labels, or from a titled line or 'Je
+    soussigné(e) …' / 'certifie que …' phrasing."""
+    lines = lines_of(text)
+    surname = given = None
+    for i, line in enumerate(lines):
+        folded = fold_text(line)
+        m = re.match(r"^\s*(?:1\.\s*)?(nom(?: de naissance| d'usage| de famille| patronymique)?)\s*:?\s*(.*)$", folded)
+        if m and surname is None and not folded.startswith(("nom et", "nom, ")):
+            value = line[len(line) - len(m.group(2)):] if m.group(2) else (lines[i + 1] if i + 1 < len(lines) else "")
+            # "Nom : DUPONT Prénom : JEAN" on one line
+            parts = re.split(r"(?i)pr[ée]noms?(?:\(s\))?\s*:?", value, maxsplit=1)
+            surname = _clean_name(parts[0])
+            if len(parts) > 1 and given is None:
+                given = _clean_name(parts[1])
+            continue
+        m = re.match(r"^\s*(?:2\.\s*)?(prenoms?(?:\(s\))?)\s*:?\s*(.*)$", folded)
+        if m and given is None:
+            value = line[len(line) - len(m.group(2)):] if m.group(2) else (lines[i + 1] if i + 1 < len(lines) else "")
+            given = _clean_name(value)
+    if surname:
+        return f"{surname} {given}".strip() if given else surname
+    named = _after(text, (r"je soussign[ée]e?(?:\(e\))?", r"certifie que", r"atteste que", r"d[ée]livr[ée]e? [àa]"))
+    if named:
+        return _clean_name(named)
+    for line in lines:
+        if _is_title_line(line):
+            return strip_title(line)
+    return None
+
+
+def _dates_fields(text: str, fields: dict, candidates: list[DateCandidate]) -> None:
+    birth = pick(candidates, "birth")
+    if birth:
+        fields["birth_date"] = birth.date.isoformat()
+    issue = pick(candidates, "issue") or pick(candidates, "exam")
+    if issue:
+        fields["issue_date"] = issue.date.isoformat()
+
+
+CATEGORY_RE = re.compile(r"(?<![A-Za-z0-9])(AM|A1|A2|A|B1|BE|B|C1E|C1|CE|C|D1E|D1|DE|D)(?![A-Za-z0-9])")
+
+
+def categories_in(value: str) -> list[str]:
+    seen: list[str] = []
+    for m in CATEGORY_RE.finditer(value):
+        if m.group(1) not in seen:
+            seen.append(m.group(1))
+    return seen
+
+
+def training_of(text: str) -> str | None:
+    norm = normalise(text)
+    words = norm.split()
+    if has_phrase(norm, "b96", words) or has_phrase(norm, "be de 7 heures", words) or \
+            has_phrase(norm, "formation de 7 heures", words) and has_phrase(norm, "remorque", words):
+        return "B96"
+    if any(has_phrase(norm, p, words) for p in ("code 78", "levee de la restriction", "boite automatique",
+                                                 "boite de vitesses automatique")):
+        return "levee_78"
+    if any(has_phrase(norm, p, words) for p in ("a2 vers a", "acces progressif", "formation passerelle",
+                                                 "categorie a ", "formation a la categorie a")):
+        return "A"
+    if any(has_phrase(norm, p, words) for p in ("categorie am", "cyclomoteur", "permis am", "bsr", "formation am")):
+        return "AM"
+    return None
+
+
+def assr_level(text: str) -> str | None:
+    norm = normalise(text)
+    words = norm.split()
+    if any(has_phrase(norm, p, words) for p in ("second niveau", "deuxieme niveau", "assr 2", "assr2",
+                                                 "niveau 2")):
+        return "ASSR2"
+    if any(has_phrase(norm, p, words) for p in ("premier niveau", "assr 1", "assr1", "niveau 1")):
+        return "ASSR1"
+    if " asr " in norm or "attestation de securite routiere" in norm:
+        return "ASR"
+    return None
+
+
+def medical_fit(text: str) -> bool | None:
+    """Fit or not from the ticked box (X, ☒, [x]) or the wording of the opinion."""
+    folded = fold_text(text)
+    ticked = r"(?:\[x\]|☒|☑|■|\bx\b|✔|✓)"
+    if re.search(ticked + r"\s*(?:inapte|defavorable)", folded) or re.search(r"(?:inapte|defavorable)\s*:?\s*" + ticked, folded):
+        return False
+    if re.search(ticked + r"\s*(?:apte|favorable)", folded) or re.search(r"(?<!in)(?<!de)(?:apte|favorable)\s*:?\s*" + ticked, folded):
+        return True
+    has_unfit = re.search(r"\b(inapte|defavorable)\b", folded) is not None
+    has_fit = re.search(r"(?<![a-z])(apte|favorable)\b", folded) is not None
+    if has_unfit and not has_fit:
+        return False
+    if has_fit and not has_unfit:
+        return True
+    return None
+
+
+def certificate_fields(kind: str, text: str, candidates: list[DateCandidate] | None = None) -> dict:
+    """Fields of assr, jdc, medical_opinion, driving_licence, training_certificate, exam_certificate,
+    hosting_attestation."""
+    candidates = candidates if candidates is not None else find_dates(text)
+    lines = lines_of(text)
+    fields: dict = {}
+    if kind == "hosting_attestation":
+        host = _after(text, (r"je soussign[ée]e?(?:\(e\))?",))
+        hosted = _after(text, (r"h[ée]berger?\s+(?:à mon domicile\s+)?", r"h[ée]berge(?:r)?\s+", r"que\s+"))
+        if host:
+            fields["host_name"] = _clean_name(host)
+            fields["holder_name"] = fields["host_name"]
+        if hosted:
+            fields["hosted_name"] = _clean_name(hosted)
+    elif kind == "driving_licence":
+        name = person_name(text)
+        if name:
+            fields["holder_name"] = name
+        number = labelled_value(lines, ("5.", "n° du permis", "numero du permis", "numero de permis"))
+        if number:
+            token = re.search(r"[A-Z0-9]{6,16}", number.replace(" ", ""))
+            if token:
+                fields["licence_number"] = token.group(0)
+        cats = labelled_value(lines, ("9.", "categories", "categorie"))
+        if cats:
+            fields["categories"] = categories_in(cats)
+    else:
+        name = person_name(text)
+        if name:
+            fields["holder_name"] = name
+    if kind == "medical_opinion":
+        cats = labelled_value(lines, ("categories", "categorie", "categorie(s)"))
+        if cats:
+            found = categories_in(cats)
+            if found:
+                fields["categories"] = found
+        fit = medical_fit(text)
+        if fit is not None:
+            fields["fit"] = fit
+    if kind == "training_certificate":
+        training = training_of(text)
+        if training:
+            fields["training"] = training
+    if kind == "assr":
+        level = assr_level(text)
+        if level:
+            fields["level"] = level
+    _dates_fields(text, fields, candidates)
+    return fields

@@ -1,0 +1,179 @@
+"""Upright text pages: quarter-turn orientation and small skew, cheaply.
+
+Skew and the 0/90 question come from text-line geometry (horizontal smearing of ink into line
+blobs, whose long axes give the angle); 0 versus 180 is tesseract's OSD on a reduced copy, asked
+only when the page has enough text for it, and trusted only above a confidence.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from intake.extractors import ocr
+from intake.extractors.quality import gray
+
+log = logging.getLogger(__name__)
+
+WORK_LONG_SIDE = 1200
+MAX_SKEW = 15.0
+OSD_MIN_CONF = 1.5
+
+
+@dataclass(frozen=True)
+class Orientation:
+    rotation: int  # degrees clockwise applied to make the page upright (0, 90, 180, 270)
+    skew: float  # degrees of the deskew rotation applied (counter-clockwise positive)
+    source: str  # "geometry", "osd" or "none"
+
+
+def rotate_quarter(image: np.ndarray, degrees_cw: int) -> np.ndarray:
+    degrees_cw %= 360
+    if degrees_cw == 90:
+        return cv2.rotate(image, cv2.ROTATE_90_CLOCKWISE)
+    if degrees_cw == 180:
+        return cv2.rotate(image, cv2.ROTATE_180)
+    if degrees_cw == 270:
+        return cv2.rotate(image, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    return image
+
+
+def _reduced(g: np.ndarray, long_side: int = WORK_LONG_SIDE) -> tuple[np.ndarray, float]:
+    h, w = g.shape
+    scale = min(1.0, long_side / max(h, w))
+    if scale < 1:
+        g = cv2.resize(g, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA)
+    return g, scale
+
+
+def _ink(g: np.ndarray) -> np.ndarray:
+    g = cv2.GaussianBlur(g, (3, 3), 0)
+    return cv2.adaptiveThreshold(g, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
+
+
+def _line_angles(ink: np.ndarray) -> tuple[list[float], list[float]]:
+    """Angles of elongated blobs after horizontal, then vertical, smearing."""
+    out = []
+    for kernel in ((25, 3), (3, 25)):
+        k = cv2.getStructuringElement(cv2.MORPH_RECT, kernel)
+        smeared = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, k)
+        contours, _ = cv2.findContours(smeared, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        angles = []
+        for c in contours:
+            (cx, cy), (rw, rh), a = cv2.minAreaRect(c)
+            long_side, short_side = max(rw, rh), min(rw, rh)
+            if long_side < 60 or short_side < 4 or long_side < 5 * short_side or short_side > 60:
+                continue
+            if rw < rh:
+                a -= 90
+            # normalise to (-90, 90]: 0 = horizontal
+            while a <= -90:
+                a += 180
+            while a > 90:
+                a -= 180
+            angles.append(a)
+        out.append(angles)
+    return out[0], out[1]
+
+
+def geometry(g: np.ndarray) -> tuple[bool, float, int]:
+    """(text lines are vertical, skew angle of the lines in degrees, number of lines seen)."""
+    small, _ = _reduced(g)
+    ink = _ink(small)
+    horiz, vert = _line_angles(ink)
+    near_h = [a for a in horiz if abs(a) <= MAX_SKEW]
+    near_v = [a for a in vert if abs(abs(a) - 90) <= MAX_SKEW]
+    if len(near_v) > 1.5 * max(len(near_h), 1) and len(near_v) >= 5:
+        skew = float(np.median([(a - 90 if a > 0 else a + 90) for a in near_v]))
+        return True, skew, len(near_v)
+    if not near_h:
+        return False, 0.0, 0
+    return False, float(np.median(near_h)), len(near_h)
+
+
+def deskew(image: np.ndarray, angle: float) -> np.ndarray:
+    """Rotate by `angle` degrees (as measured by `geometry`) to level the lines; white fill."""
+    if abs(angle) < 0.3:
+        return image
+    h, w = image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    border = 255 if image.ndim == 2 else (255, 255, 255)
+    return cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=border)
+
+
+def osd_rotation(g: np.ndarray) -> tuple[int, float]:
+    """Tesseract OSD on a reduced copy: (degrees clockwise to upright, confidence); (0, 0) on failure."""
+    small, _ = _reduced(g, 1600)
+    try:
+        return ocr.orientation(small, timeout=15)
+    except Exception as exc:  # OSD fails on pages with too few characters
+        log.debug("osd failed: %s", type(exc).__name__)
+        return 0, 0.0
+
+
+def upright(image: np.ndarray, ask_osd: bool = True) -> tuple[np.ndarray, Orientation]:
+    """The page turned upright and levelled, with what was done."""
+    g = gray(image)
+    vertical, skew, lines = geometry(g)
+    rotation = 0
+    source = "none"
+    if vertical:
+        rotation = 90  # provisional; OSD decides between 90 and 270
+        source = "geometry"
+    if ask_osd and lines >= 3:
+        rot, conf = osd_rotation(deskew(g, skew) if not vertical else g)
+        if conf >= OSD_MIN_CONF and (not vertical or rot in (90, 270)):
+            rotation = rot
+            source = "osd"
+    out = deskew(image, skew)
+    out = rotate_quarter(out, rotation)
+    return out, Orientation(rotation=rotation, skew=skew, source=source)
+
+
+def find_paper(image: np.ndarray) -> np.ndarray | None:
+    """The 4 corners (tl, tr, br, bl) of a sheet or card photographed on a darker background, or
+    None when the image is already the sheet (a scan) or no clear quadrilateral stands out."""
+    g = gray(image)
+    small, scale = _reduced(g, 800)
+    h, w = small.shape
+    border = np.concatenate([small[:4].ravel(), small[-4:].ravel(), small[:, :4].ravel(), small[:, -4:].ravel()])
+    if float(np.median(border)) > 170:
+        return None  # white margins all round: a scan, not a photo
+    blur = cv2.GaussianBlur(small, (5, 5), 0)
+    _, bright = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15)))
+    contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    c = max(contours, key=cv2.contourArea)
+    area = cv2.contourArea(c)
+    if area < 0.15 * w * h or area > 0.97 * w * h:
+        return None
+    hull = cv2.convexHull(c)
+    quad = None
+    for eps in (0.02, 0.03, 0.05, 0.08):
+        approx = cv2.approxPolyDP(hull, eps * cv2.arcLength(hull, True), True)
+        if len(approx) == 4:
+            quad = approx.reshape(4, 2).astype(np.float32)
+            break
+    if quad is None:
+        x, y, bw, bh = cv2.boundingRect(c)
+        quad = np.float32([[x, y], [x + bw, y], [x + bw, y + bh], [x, y + bh]])
+    s = quad.sum(axis=1)
+    d = np.diff(quad, axis=1).ravel()
+    ordered = np.float32([quad[np.argmin(s)], quad[np.argmin(d)], quad[np.argmax(s)], quad[np.argmax(d)]])
+    return ordered / scale
+
+
+def flatten(image: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """The quadrilateral `corners` warped to a rectangle of its own size."""
+    tl, tr, br, bl = corners
+    width = int(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))
+    height = int(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
+    dst = np.float32([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]])
+    m = cv2.getPerspectiveTransform(corners.astype(np.float32), dst)
+    return cv2.warpPerspective(image, m, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)

@@ -1,0 +1,235 @@
+"""The page reader: one raster page in, one `PageRead` out (kind, confidence, fields, findings).
+
+Cheap signals first: quality (no OCR), then the MRZ (morphology before any OCR), then 2D-Docs
+(DataMatrix), and only then OCR, of the top of the page first and of the rest when the kind or a
+needed field is still missing. Text is never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+
+from intake.documents import Finding, PageRead
+from intake.extractors import classify as classify_mod
+from intake.extractors import fields as fields_mod
+from intake.extractors.dates import evidence as dates_evidence
+from intake.extractors.dates import find_dates, pick
+from intake.extractors.photo_code import find_code, photo_date
+from intake.extractors.quality import assess
+from intake.extractors.text import PageText, prepare
+
+log = logging.getLogger(__name__)
+
+try:  # written by another engineer; the reader still works without it
+    from intake.extractors.mrz import read_mrz
+except ImportError:  # pragma: no cover
+    read_mrz = None  # type: ignore[assignment]
+try:
+    from intake.extractors.twoddoc import ADDRESS_TYPES, contradictions, read_2ddocs
+except ImportError:  # pragma: no cover
+    read_2ddocs = None  # type: ignore[assignment]
+    ADDRESS_TYPES = ("00", "01", "02", "04", "28")
+
+    def contradictions(doc, ocr_fields):  # type: ignore[no-redef]
+        return []
+
+TAX_2DDOC_TYPES = ("02", "04", "28")
+#: Classification confidence under which the rest of the page is read before deciding.
+SURE = 0.8
+#: The top band read first: header, issuer, addressee block and dates of French documents.
+TOP_FRACTION = 0.42
+
+
+def read_page(image: np.ndarray, page_number: int) -> PageRead:
+    """Classify one page and read the fields of its kind."""
+    started = time.perf_counter()
+    page = PageRead(page=page_number)
+    quality = assess(image)
+    page.evidence["quality"] = quality.to_evidence()
+    if quality.reason:
+        page.unreadable = quality.message
+        return page
+
+    if read_mrz is not None:
+        try:
+            mrz = read_mrz(image)
+        except Exception:  # a reader bug must not lose the page
+            log.exception("MRZ reader failed")
+            mrz = None
+        if mrz is not None and not plausible_mrz(mrz):
+            log.debug("page %d: MRZ-like band rejected (not a document code, no fillers)", page_number)
+            mrz = None
+        if mrz is not None:
+            _identity_from_mrz(page, mrz)
+            log.debug("page %d: MRZ %s in %.2f s", page_number, mrz.format, time.perf_counter() - started)
+            return page
+
+    docs = []
+    if read_2ddocs is not None:
+        try:
+            docs = [d for d in read_2ddocs(image) if d.doc_type in ADDRESS_TYPES]
+        except Exception:
+            log.exception("2D-Doc reader failed")
+            docs = []
+
+    pt = prepare(image)
+    page.evidence["orientation"] = {"rotation": pt.rotation, "skew": round(pt.skew, 2), "flattened": pt.flattened}
+    card = pt.card_shaped
+    if card:
+        pt.read(0.0, 1.0, psm=11)
+    else:
+        pt.read(0.0, TOP_FRACTION)
+    result = classify_mod.classify_text(pt.text, card_shaped=card, address_2ddoc=bool(docs))
+    if result.confidence < SURE or result.kind == "unknown" or _needs_rest(result.kind):
+        if not card:
+            pt.read_rest()
+        elif result.kind == "unknown":
+            pt.read(0.0, 1.0, psm=3)
+        result = classify_mod.classify_text(pt.text, card_shaped=card, address_2ddoc=bool(docs))
+
+    if quality.doubtful and result.kind == "unknown" and _looks_garbled(pt):
+        page.unreadable = "image trop floue"
+        page.text = pt.text
+        return page
+
+    page.kind, page.confidence, page.text = result.kind, result.confidence, pt.text
+    page.evidence["scores"] = {k: v for k, v in result.scores.items() if v}
+    candidates = find_dates(pt.text)
+    if result.kind == "proof_of_address":
+        _proof_of_address(page, pt, candidates, docs)
+    elif result.kind in ("identity_card", "passport", "residence_permit"):
+        page.side = classify_mod.card_side(pt.text, has_mrz=False) if result.kind != "passport" else None
+        page.evidence["names_protected"] = False
+        page.evidence["issuing_state"] = "FRA" if "republique francaise" in classify_mod.normalise(pt.text) else ""
+    elif result.kind == "photo_code":
+        _photo_code(page, pt, candidates, image)
+    elif result.kind != "unknown":
+        page.fields = fields_mod.certificate_fields(result.kind, pt.text, candidates)
+        used = pick(candidates, "issue") or pick(candidates, "exam")
+        page.evidence["date_candidates"] = dates_evidence(candidates, used)
+    page.evidence["ocr_coverage"] = round(pt.covered, 2)
+    log.debug("page %d: %s (%.2f) in %.2f s", page_number, page.kind, page.confidence, time.perf_counter() - started)
+    return page
+
+
+def plausible_mrz(mrz: Any) -> bool:
+    """An MRZ starts with a document code (P, I, A, C, V) and pads its fields with '<' fillers;
+    a band of ordinary print read as MRZ characters has neither, whatever its check digits say."""
+    lines = list(getattr(mrz, "lines", None) or [])
+    if not lines or not lines[0]:
+        return False
+    if lines[0][0] not in "PIACV":
+        return False
+    return sum(line.count("<") for line in lines) >= 3
+
+
+def _needs_rest(kind: str) -> bool:
+    """Certificates carry their holder and date anywhere on the page: read it all."""
+    return kind not in ("proof_of_address", "unknown", "photo_code", "identity_card", "passport", "residence_permit")
+
+
+def _looks_garbled(pt: PageText) -> bool:
+    confs = [b.conf for b in pt.bands if b.words]
+    return not confs or max(confs) < 55
+
+
+def _identity_from_mrz(page: PageRead, mrz: Any) -> None:
+    page.kind = mrz.kind
+    page.confidence = float(mrz.confidence)
+    page.fields = dict(mrz.fields)
+    page.fields.setdefault("mrz_valid", bool(mrz.valid))
+    page.fields.setdefault("mrz_format", mrz.format)
+    page.evidence["names_protected"] = bool(mrz.names_protected)
+    page.evidence["issuing_state"] = mrz.issuing_state
+    page.evidence["mrz_rotation"] = mrz.rotation
+    if mrz.kind == "passport":
+        page.side = None
+    else:
+        # The laminated French CNI carries its MRZ on the photo side; TD1 and TD2 cards on the back.
+        page.side = "front" if mrz.format == "fr_cni_2x36" else "back"
+    page.link = page.fields.get("document_number")
+    if not mrz.valid:
+        failed = [name for name, ok in (getattr(mrz, "checks", {}) or {}).items() if not ok]
+        page.findings.append(Finding(
+            "mrz_invalid",
+            "La bande MRZ de la pièce d'identité est lue mais ses chiffres de contrôle ne sont pas bons"
+            + (f" ({', '.join(failed)})." if failed else "."),
+            page=page.page, details={"failed_checks": failed},
+        ))
+
+
+def _proof_of_address(page: PageRead, pt: PageText, candidates, docs) -> None:
+    fields = fields_mod.proof_of_address_fields(pt.text, candidates)
+    need = ("issue_date", "holder_name", "postcode")
+    if not docs and any(k not in fields for k in need) and pt.covered < 0.99:
+        pt.read_rest()
+        candidates = find_dates(pt.text)
+        fields = fields_mod.proof_of_address_fields(pt.text, candidates)
+        page.text = pt.text
+    used = pick(candidates, "issue")
+    page.evidence["date_candidates"] = dates_evidence(candidates, used)
+    if docs:
+        doc = docs[0]
+        ocr_fields = dict(fields)
+        if doc.doc_type in TAX_2DDOC_TYPES:
+            fields["document_subtype"] = "tax_notice"
+        for key, value in (("holder_name", doc.holder_name()), ("address_line", doc.address_line()),
+                           ("postcode", doc.postcode()), ("city", doc.city())):
+            if value:
+                fields[key] = value
+        if doc.issue_date():
+            fields["issue_date"] = doc.issue_date().isoformat()
+        fields["two_d_doc"] = doc.to_contract()
+        differing = list(contradictions(doc, ocr_fields) or [])
+        if doc.signature_valid is False or differing:
+            what = []
+            if doc.signature_valid is False:
+                what.append("la signature du 2D-Doc ne se vérifie pas")
+            if differing:
+                what.append("le 2D-Doc contredit la page imprimée (" + ", ".join(differing) + ")")
+            page.findings.append(Finding(
+                "proof_of_address_signature_invalid",
+                "Justificatif de domicile : " + " et ".join(what) + ".",
+                page=page.page, details={"contradictions": differing, "signature_valid": doc.signature_valid},
+            ))
+    page.fields = fields
+
+
+def _photo_code(page: PageRead, pt: PageText, candidates, image: np.ndarray) -> None:
+    if pt.covered < 0.99:
+        pt.read_rest()
+        page.text = pt.text
+        candidates = find_dates(pt.text)
+    found = find_code(pt.text, _barcode_texts(image))
+    fields: dict[str, Any] = {}
+    if found is not None:
+        fields["code"] = found.code
+        page.evidence["photo_code_source"] = found.source
+        if not found.valid:
+            page.findings.append(Finding(
+                "photo_code_invalid",
+                f"Le code e-photo lu ne fait pas 22 caractères (A-Z, 0-9) : {len(found.code)} caractères lus.",
+                page=page.page,
+            ))
+    day = photo_date(candidates)
+    if day:
+        fields["photo_date"] = day
+    page.evidence["date_candidates"] = dates_evidence(candidates, pick(candidates, "photo") or pick(candidates, "issue"))
+    page.fields = fields
+    if page.link is None and found is not None and found.valid:
+        page.link = found.code
+
+
+def _barcode_texts(image: np.ndarray) -> list[str]:
+    """QR and DataMatrix payloads of an e-photo sheet (some booths print the code as a barcode)."""
+    try:
+        import zxingcpp
+
+        fmts = zxingcpp.BarcodeFormat.QRCode | zxingcpp.BarcodeFormat.DataMatrix
+        return [r.text for r in zxingcpp.read_barcodes(image, formats=fmts)]
+    except Exception:
+        return []

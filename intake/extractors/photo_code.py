@@ -1,0 +1,118 @@
+"""The e-photo code (code photo-signature numérique) of a booth or photographer sheet.
+
+The code is 22 characters of A-Z and 0-9, printed after a label ("Code e-photo", "Code
+photo-signature numérique", "N° e-photo", ...), often in groups separated by spaces or dashes.
+
+O/0 and I/1 (and l/1) cannot be told apart by the alphabet, since both are allowed. What we assume
+about the layout, and use only where it applies:
+- When the sheet also carries the code in a barcode (QR or DataMatrix), the barcode wins.
+- When the printed code is split in groups, a group whose other characters are all digits is a
+  number: O→0, I→1 there; a group whose other characters are all letters keeps O and I.
+- Elsewhere a character is kept as read (OCR engines read O/0 right on clean print far more often
+  than not, and the reviewer sees the code).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from intake.extractors.dates import fold_text
+
+CODE_LENGTH = 22
+LABELS = ("code e-photo", "code ephoto", "code e photo", "e-photo", "ephoto", "photo-signature", "photo signature",
+          "code photo", "code de la photo", "identifiant", "n° de code", "numero de code", "code")
+_DIGIT_LIKE = {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "|": "1"}
+_LETTER_LIKE = {"0": "O", "1": "I"}
+_VALID = re.compile(r"^[A-Z0-9]{22}$")
+
+
+@dataclass(frozen=True)
+class PhotoCode:
+    code: str  # as resolved: upper case, no spaces or dashes
+    raw: str  # as read (groups kept), for the reviewer
+    valid: bool
+    source: str  # "text" or "barcode"
+
+
+def is_valid(code: str) -> bool:
+    return bool(_VALID.match(code or ""))
+
+
+def _resolve_group(group: str) -> str:
+    """Fix O/0 and I/1 inside one printed group, from the group's other characters."""
+    group = group.upper()
+    ambiguous = set("OI01QDL|")
+    others = [c for c in group if c not in ambiguous]
+    if others and all(c.isdigit() for c in others):
+        return "".join(_DIGIT_LIKE.get(c, c) if c in "OIQL|" else c for c in group)
+    if others and all(c.isalpha() for c in others):
+        return "".join(_LETTER_LIKE.get(c, c) for c in group)
+    return group.replace("|", "1")
+
+
+def normalise_code(raw: str) -> str:
+    """Groups resolved, then joined: '12O4 ABCD ...' -> '1204ABCD...'."""
+    groups = [g for g in re.split(r"[\s\-–_.]+", raw.strip()) if g]
+    if len(groups) > 1:
+        return "".join(_resolve_group(g) for g in groups)
+    return "".join(groups).upper().replace("|", "1")
+
+
+_RUN = re.compile(r"[A-Za-z0-9|](?:[A-Za-z0-9|]|[ \-–.](?=[A-Za-z0-9|])){8,60}")
+
+
+def _code_like(run: str) -> bool:
+    """Printed codes are upper case with digits and letters; a run of lower-case words is prose."""
+    lower = sum(c.islower() for c in run if c not in "lo")
+    digits = sum(c.isdigit() for c in run)
+    return lower == 0 and digits >= 2 and sum(c.isalpha() for c in run) >= 2
+
+
+def _runs(line: str) -> list[str]:
+    return [m.group(0) for m in _RUN.finditer(line) if _code_like(m.group(0))]
+
+
+def find_code(text: str, barcode_texts: list[str] | None = None) -> PhotoCode | None:
+    """The code on the sheet: from a barcode if one holds a 22-character code, else after a label,
+    else any 22-character run. None when no code-like run is seen."""
+    for payload in barcode_texts or []:
+        for token in re.findall(r"[A-Za-z0-9]{22}", payload or ""):
+            if sum(c.isdigit() for c in token) and sum(c.isalpha() for c in token):
+                return PhotoCode(token.upper(), token, True, "barcode")
+    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+    labelled: list[str] = []
+    for i, line in enumerate(lines):
+        folded = fold_text(line)
+        for label in LABELS:
+            k = folded.find(label)
+            if k < 0:
+                continue
+            rest = line[k + len(label):]
+            rest = re.sub(r"^[^A-Za-z0-9]*(?:[A-Za-z]+\s*)?(?:num[ée]rique|n°)?\s*[:=]?\s*", "", rest) \
+                if ":" not in rest else rest.split(":", 1)[1]
+            labelled.extend(_runs(rest))
+            if i + 1 < len(lines):
+                labelled.extend(_runs(lines[i + 1]))
+            break
+    best: PhotoCode | None = None
+    for source_runs in (labelled, [r for ln in lines for r in _runs(ln)]):
+        for run in source_runs:
+            code = normalise_code(run)
+            candidate = PhotoCode(code, run, is_valid(code), "text")
+            if candidate.valid:
+                return candidate
+            # keep the closest near miss among labelled runs, so the finding can name it
+            if source_runs is labelled and 18 <= len(code) <= 26 and (best is None or
+                                                                   abs(len(code) - 22) < abs(len(best.code) - 22)):
+                best = candidate
+        if best is not None:
+            return best
+    return None
+
+
+def photo_date(candidates) -> str | None:
+    from intake.extractors.dates import pick
+
+    chosen = pick(candidates, "photo") or pick(candidates, "issue")
+    return chosen.date.isoformat() if chosen else None

@@ -1,0 +1,168 @@
+"""Region OCR of text pages: the part of the page that matters, upright, at a sensible scale.
+
+Full-page tesseract on an A4 page costs seconds; most of what a reader needs (issuer, addressee
+block, dates, title of a certificate) is in the top part of the page. `PageText` reads bands on
+demand and remembers them, so a caller asks for the top first and for the rest only when unsure.
+Orientation 0/180 (or 90/270) is decided from the first band's OCR confidence: an upside-down
+band reads as garbage with low confidence, and is then read the other way up.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from intake.extractors import ocr
+from intake.extractors.orient import deskew, find_paper, flatten, geometry, rotate_quarter
+from intake.extractors.quality import gray
+
+log = logging.getLogger(__name__)
+
+#: Pages wider than this (pixels, portrait A4 at ~230 dpi and more) are reduced before OCR.
+MAX_WIDTH = 1800
+#: Mean word confidence above which a band is taken to be the right way up.
+UPRIGHT_CONF = 70.0
+TESS_CONFIG = "-c tessedit_do_invert=0"
+
+
+@dataclass
+class Band:
+    top: float
+    bottom: float
+    text: str
+    conf: float
+    words: int
+
+
+@dataclass
+class PageText:
+    """An upright gray page and the bands of it read so far."""
+
+    image: np.ndarray
+    rotation: int = 0
+    skew: float = 0.0
+    flattened: bool = False
+    bands: list[Band] = field(default_factory=list)
+    orientation_checked: bool = False
+
+    @property
+    def aspect(self) -> float:
+        h, w = self.image.shape[:2]
+        return max(h, w) / max(1, min(h, w))
+
+    @property
+    def card_shaped(self) -> bool:
+        """ID-1 card (85.6 x 54 mm, 1.585) or passport page (125 x 88, 1.42), not A4 (1.414) when the
+        image is large: a scan of an A4 page is A4-shaped and at least ~1200 px tall."""
+        h, w = self.image.shape[:2]
+        return 1.48 <= self.aspect <= 1.70 or (1.38 <= self.aspect <= 1.48 and max(h, w) < 1500 and w > h)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(b.text for b in sorted(self.bands, key=lambda b: b.top))
+
+    @property
+    def covered(self) -> float:
+        spans = sorted((b.top, b.bottom) for b in self.bands)
+        total, end = 0.0, 0.0
+        for a, b in spans:
+            if b > end:
+                total += b - max(a, end)
+                end = b
+        return total
+
+    def read(self, top: float = 0.0, bottom: float = 1.0, psm: int = 3) -> Band:
+        """OCR of the horizontal band [top, bottom) (fractions of the height), checked upright once."""
+        for b in self.bands:
+            if b.top <= top and b.bottom >= bottom:
+                return b
+        band = self._ocr(top, bottom, psm)
+        if not self.orientation_checked:
+            self.orientation_checked = True
+            if band.words >= 3 and band.conf < UPRIGHT_CONF or band.words < 3 and self._ink_in(top, bottom) > 0.01:
+                flipped = PageText(rotate_quarter(self.image, 180))
+                other = flipped._ocr(top, bottom, psm)
+                if other.conf > band.conf + 10 and other.words >= 3:
+                    self.image = flipped.image
+                    self.rotation = (self.rotation + 180) % 360
+                    band = other
+        # Keep only new coverage: drop bands inside the new one.
+        self.bands = [b for b in self.bands if not (b.top >= top and b.bottom <= bottom)] + [band]
+        return band
+
+    def read_rest(self, psm: int = 3) -> str:
+        """Read every part of the page not read yet; the whole text afterwards."""
+        covered_to = max((b.bottom for b in self.bands), default=0.0)
+        if covered_to < 0.999:
+            self.read(covered_to if covered_to > 0 else 0.0, 1.0, psm)
+        return self.text
+
+    def _ink_in(self, top: float, bottom: float) -> float:
+        h = self.image.shape[0]
+        part = self.image[int(top * h):int(bottom * h)]
+        return float(np.count_nonzero(part < 128) / max(part.size, 1))
+
+    def _ocr(self, top: float, bottom: float, psm: int) -> Band:
+        h = self.image.shape[0]
+        y0, y1 = int(top * h), int(bottom * h)
+        # Overlap a little so a line cut by the band edge is read whole by one of the bands.
+        if top > 0:
+            y0 = max(0, y0 - int(0.01 * h))
+        part = self.image[y0:y1]
+        try:
+            words = ocr.image_to_words(part, lang="fra", psm=psm, config=TESS_CONFIG)
+        except ocr.OcrTimeout:
+            log.warning("OCR timeout on a band")
+            words = []
+        return Band(top, bottom, _words_to_text(words), _mean_conf(words), len(words))
+
+
+def _mean_conf(words) -> float:
+    confs = [w.conf for w in words if w.conf >= 0 and len(w.text.strip()) > 1]
+    return float(np.mean(confs)) if confs else 0.0
+
+
+def _words_to_text(words) -> str:
+    """Words back into lines (tesseract block/line numbers), reading order kept."""
+    lines: list[str] = []
+    key = None
+    current: list[str] = []
+    for w in words:
+        k = (w.block, w.line)
+        if key is not None and k != key:
+            lines.append(" ".join(current))
+            current = []
+        key = k
+        current.append(w.text)
+    if current:
+        lines.append(" ".join(current))
+    return "\n".join(lines)
+
+
+def prepare(image: np.ndarray) -> PageText:
+    """A phone photo flattened to its sheet, the page levelled and turned a quarter if its lines
+    run vertically, reduced to a width tesseract reads fast. No OCR yet."""
+    flattened = False
+    corners = find_paper(image)
+    if corners is not None:
+        image = flatten(image, corners)
+        flattened = True
+    g = gray(image)
+    vertical, skew, _ = geometry(g)
+    g = deskew(g, skew)
+    rotation = 0
+    if vertical:
+        g = rotate_quarter(g, 90)
+        rotation = 90
+    h, w = g.shape
+    if w > MAX_WIDTH and h > w:
+        f = MAX_WIDTH / w
+        g = cv2.resize(g, (MAX_WIDTH, int(h * f)), interpolation=cv2.INTER_AREA)
+    elif max(h, w) < 1000:
+        # small card images: enlarge so the small print reaches tesseract's preferred size
+        f = 1000 / max(h, w)
+        g = cv2.resize(g, (int(w * f), int(h * f)), interpolation=cv2.INTER_CUBIC)
+    return PageText(g, rotation=rotation, skew=skew, flattened=flattened)
