@@ -151,6 +151,12 @@ def proof_of_address_name_mismatch(holder_name: str | None, role: str, expected:
             f"est au nom de {quoted(holder_name)}.")
 
 
+def proof_of_address_relative(holder_name: str, role: str, expected: str) -> str:
+    return (f"Vérifier le justificatif de domicile : il est au nom de {quoted(holder_name)}, qui porte le même nom "
+            f"mais un autre prénom que le {ROLE_LABELS[role]} ({expected}) ; fournir un justificatif à son nom, "
+            "ou une attestation d'hébergement si c'est celui d'un proche.")
+
+
 def proof_of_address_address_mismatch(read: str, declared: str) -> str:
     return (f"Vérifier l'adresse déclarée : le justificatif de domicile indique {quoted(read)}, "
             f"le dossier déclare {quoted(declared)}.")

@@ -50,6 +50,25 @@ def edit_distance_at_most_one(a: str, b: str) -> bool:
     return a[i:] == b[i + 1:]
 
 
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (substitutions, insertions, deletions)."""
+    if len(a) < len(b):
+        a, b = b, a
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def surname_distance(doc_surname: str | Sequence[str] | None, person: Person) -> int:
+    """Fewest letters to change to turn the surname read into one the person may bear."""
+    doc = _joined(strip_connectors(_flat_tokens(doc_surname)))
+    return min((edit_distance(doc, _joined(v)) for v in surname_variants(person)), default=len(doc))
+
+
 def _near_tokens(doc: Sequence[str], declared: Sequence[str]) -> bool:
     """One token of 4+ letters differs by one letter, all others equal (also on glued forms)."""
     if not doc or not declared:

@@ -30,7 +30,7 @@ class Decided:
     tax_notice_months: int = 12                # **decided**: tax notices within 12 months
     photo_months: int = 6
     medical_opinion_years: int = 2
-    french_identity_tolerance_years: int = 5   # French CNI and passport, expiry + 5 years, last day included (**decided**)
+    french_identity_tolerance_years: int = 5   # French CNI and passport: R < expiry + 5 years (**decided**)
     laminated_cni_first_year: int = 1988       # YY >= 88 -> 19YY, else 20YY
     laminated_cni_years: int = 10
     laminated_cni_long_years: int = 15         # décret 2013-1188
@@ -57,7 +57,7 @@ DECISION_NOTES: tuple[tuple[str, str], ...] = (
     ("photo", f"date de la photo de moins de {DECIDED.photo_months} mois, si elle est imprimée"),
     ("avis médical", f"daté de moins de {DECIDED.medical_opinion_years} ans"),
     ("CNI et passeport français", f"valides ou expirés depuis moins de {DECIDED.french_identity_tolerance_years} ans "
-     "(dernier jour compris, choix décidé)"),
+     "(refusés à partir du 5e anniversaire de l'expiration, choix décidé)"),
     ("CNI plastifiée", f"émise le 1er du mois lu dans le numéro (AAMM) ; {DECIDED.laminated_cni_long_years} ans si "
      f"émise du {french_date(DECIDED.laminated_cni_long_from)} au {french_date(DECIDED.laminated_cni_long_to)} à "
      f"une personne majeure, sinon {DECIDED.laminated_cni_years} ans ; puis la tolérance de "

@@ -108,7 +108,7 @@ class IdentityValidity:
 
     state: str
     expiry: date | None = None      # end of the document's own validity
-    limit: date | None = None       # last day accepted, tolerance included
+    limit: date | None = None       # end of the tolerance: accepted strictly before this day
     basis: str = "printed"          # "printed" or "card_number" (laminated CNI)
     issued: date | None = None
     years: int | None = None        # validity period of a laminated CNI
@@ -123,7 +123,8 @@ def identity_validity(kind: str, fields: dict, evidence: dict | None, ref: date,
                       birth_fallback: date | None = None) -> IdentityValidity:
     """Validity of an identity card, passport or residence permit on `ref` (RULES.md).
 
-    French CNI and passports get the 5-year tolerance (last day included, **decided**); the
+    French CNI and passports get the 5-year tolerance ("expired less than 5 years before R": the
+    fifth anniversary of the expiry is no longer accepted, **decided**); the
     laminated CNI's expiry is computed from its card number; residence permits and foreign
     documents must be valid on R. Nothing read and nothing computable gives `unknown`.
     """
@@ -145,7 +146,7 @@ def identity_validity(kind: str, fields: dict, evidence: dict | None, ref: date,
         return IdentityValidity("valid", expiry, expiry, basis, issued, years, french)
     if french:
         limit = add_years(expiry, DECIDED.french_identity_tolerance_years)
-        if limit >= ref:
+        if limit > ref:
             return IdentityValidity("tolerated", expiry, limit, basis, issued, years, french)
         return IdentityValidity("expired", expiry, limit, basis, issued, years, french)
     return IdentityValidity("expired", expiry, expiry, basis, issued, years, french)

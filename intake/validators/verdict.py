@@ -24,7 +24,15 @@ from intake.documents import FINDING_SEVERITY, IDENTITY_KINDS, Document, Finding
 from intake.dossier import Declared, Person
 from intake.validators import messages as msg
 from intake.validators.holders import DIFFERS, EQUAL, UNKNOWN, Assignment, PersonMatch, assign_holders, match_person
-from intake.validators.names import MATCH, NEAR, NONE, address_holder_matches, holder_tokens
+from intake.validators.names import (
+    MATCH,
+    NEAR,
+    NONE,
+    address_holder_matches,
+    holder_tokens,
+    match_holder_name,
+    surname_distance,
+)
 from intake.validators.rules import (
     REQUIREMENTS,
     Requirement,
@@ -60,6 +68,13 @@ ADDED_CODES = {
     "training_certificate_mismatch": "blocking",
 }
 _TAX_TYPES = {"02", "04", "28"}
+#: Letters that must differ before a surname is another name rather than a reading slip.
+GROSS_SURNAME_DISTANCE = 3
+#: Findings about whose document it is: kept as they are even beside a good piece.
+NEVER_DOWNGRADED = frozenset({"holder_mismatch", "birth_date_unusual"})
+#: Certificates: a name on them that is not the applicant's is `holder_mismatch` (CONTRACT.md).
+CERTIFICATE_KINDS = ("assr", "jdc", "medical_opinion", "driving_licence", "training_certificate",
+                     "exam_certificate")
 
 
 @dataclass
@@ -167,6 +182,16 @@ def _force_identity_comparisons(ctx: _Ctx, needed: dict[str, bool]) -> None:
                 holders[i] = role
 
 
+def _name_mismatch_severity(doc: Document, m: PersonMatch, person: Person) -> str:
+    """Blocking when a check digit vouches for the names read, or when the surname is plainly
+    another one (a reading slip changes a letter or two, not a name); review for a near miss."""
+    if _names_protected(doc):
+        return "blocking"
+    if m.surname == NONE and surname_distance(doc.fields.get("surname"), person) >= GROSS_SURNAME_DISTANCE:
+        return "blocking"
+    return "review"
+
+
 def _identity_problems(ctx: _Ctx, i: int, role: str, req: Requirement) -> list[Finding]:
     doc = ctx.documents[i]
     f = doc.fields
@@ -181,7 +206,7 @@ def _identity_problems(ctx: _Ctx, i: int, role: str, req: Requirement) -> list[F
         out.append(_finding(
             "identity_name_mismatch",
             msg.identity_name_mismatch(doc.kind, read, _declared_name(person), role, protected, m.names == NEAR),
-            doc, severity="blocking" if protected else "review"))
+            doc, severity=_name_mismatch_severity(doc, m, person)))
     if m.birth == DIFFERS:
         out.append(_finding("identity_birth_date_mismatch", msg.identity_birth_date_mismatch(
             doc.kind, f.get("birth_date"), person.birth_date, role), doc))
@@ -221,6 +246,13 @@ def _address_problems(ctx: _Ctx, i: int, role: str, req: Requirement) -> list[Fi
     elif not address_holder_matches(holder_name, person):
         out.append(_finding("proof_of_address_name_mismatch",
                             msg.proof_of_address_name_mismatch(holder_name, role, _declared_name(person)), doc))
+    elif match_holder_name(holder_name, person).level != MATCH and not any(
+            match_holder_name(holder_name, p).level == MATCH for r, p in ctx.declared.people().items() if r != role):
+        # Same surname, another first name, and no declared person of that name: a relative's bill
+        # is allowed by the surname rule, but it may as well be a namesake's. A person decides.
+        out.append(_finding("proof_of_address_name_mismatch",
+                            msg.proof_of_address_relative(holder_name, role, _declared_name(person)),
+                            doc, severity="review"))
     subtype = f.get("document_subtype")
     months = proof_of_address_months(subtype)
     issued = parse_date(f.get("issue_date"))
@@ -262,13 +294,12 @@ def _address_mismatch(f: dict[str, Any], declared: Declared) -> tuple[str, str] 
     return read, decl
 
 
-def _certificate_problems(ctx: _Ctx, i: int, req: Requirement) -> list[Finding]:
+def _holder_check(ctx: _Ctx, i: int) -> list[Finding]:
+    """A certificate in someone else's name (or birth date), and an impossible birth date on it."""
     doc = ctx.documents[i]
     f = doc.fields
     m = ctx.assignment.matches[i]["applicant"]
-    out: list[Finding] = []
-    if i in ctx.assignment.ambiguous:
-        out.append(_finding("holder_mismatch", msg.holder_ambiguous(doc.kind, ctx.assignment.ambiguous[i]), doc))
+    out = []
     named = bool(holder_tokens(f.get("holder_name")))
     if (named and m.names != MATCH) or m.birth == DIFFERS:
         out.append(_finding("holder_mismatch", msg.holder_mismatch(
@@ -277,6 +308,17 @@ def _certificate_problems(ctx: _Ctx, i: int, req: Requirement) -> list[Finding]:
     if reason:
         out.append(_finding("birth_date_unusual", msg.birth_date_unusual_read(doc.kind, f.get("birth_date"), reason),
                             doc))
+    return out
+
+
+def _certificate_problems(ctx: _Ctx, i: int, req: Requirement) -> list[Finding]:
+    doc = ctx.documents[i]
+    f = doc.fields
+    m = ctx.assignment.matches[i]["applicant"]
+    out: list[Finding] = []
+    if i in ctx.assignment.ambiguous:
+        out.append(_finding("holder_mismatch", msg.holder_ambiguous(doc.kind, ctx.assignment.ambiguous[i]), doc))
+    out += _holder_check(ctx, i)
     if doc.kind == "medical_opinion":
         issued = parse_date(f.get("issue_date"))
         if issued is None:
@@ -447,11 +489,17 @@ def judge(declared: Declared, documents: list[Document], file_findings: list[Fin
                     p.requirement = needed_by[i]
                 else:
                     p.requirement = req.name
-                    if p.severity in ACTIONABLE:
+                    if p.severity in ACTIONABLE and p.code not in NEVER_DOWNGRADED:
                         p.severity = "info"
                 findings.append(p)
         if req.name in missing:
             findings.append(missing[req.name])
+
+    # Certificates no requirement looked at (a CEPC, an unneeded ASSR) still must be the applicant's.
+    looked_at = {i for cands in cands_of.values() for i in cands}
+    for i, doc in enumerate(documents):
+        if doc.kind in CERTIFICATE_KINDS and i not in looked_at and ctx.assignment.holders[i] in ("applicant", "unknown"):
+            findings += _holder_check(ctx, i)
 
     # Guard: an unmet requirement must leave an actionable finding about it or its pieces.
     for req, st in zip(REQUIREMENTS, statuses):
