@@ -18,7 +18,8 @@ from intake.extractors import classify as classify_mod
 from intake.extractors import fields as fields_mod
 from intake.extractors.dates import evidence as dates_evidence
 from intake.extractors.dates import find_dates, pick
-from intake.extractors.photo_code import find_code, photo_date
+from intake.extractors.photo_code import PhotoCode as _PhotoCode
+from intake.extractors.photo_code import find_code, is_valid, photo_date
 from intake.extractors.quality import assess
 from intake.extractors.text import PageText, prepare
 
@@ -204,7 +205,12 @@ def _photo_code(page: PageRead, pt: PageText, candidates, image: np.ndarray) -> 
         pt.read_rest()
         page.text = pt.text
         candidates = find_dates(pt.text)
-    found = find_code(pt.text, _barcode_texts(image))
+    barcodes = _barcode_texts(image)
+    found = find_code(pt.text, barcodes)
+    if found is not None and found.source == "text":
+        again = _reread_code_line(pt, found.raw)
+        if again is not None and (again.valid or not found.valid):
+            found = again
     fields: dict[str, Any] = {}
     if found is not None:
         fields["code"] = found.code
@@ -222,6 +228,37 @@ def _photo_code(page: PageRead, pt: PageText, candidates, image: np.ndarray) -> 
     page.fields = fields
     if page.link is None and found is not None and found.valid:
         page.link = found.code
+
+
+CODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def _reread_code_line(pt: PageText, raw: str):
+    """The words that printed the code, read again alone with an A-Z 0-9 whitelist."""
+    pieces = [p for p in raw.replace("-", " ").split() if p]
+    if not pieces:
+        return None
+    words = pt.words()
+    lines: dict[tuple, list] = {}
+    for w in words:
+        lines.setdefault((w.block, w.line, w.top // 200), []).append(w)
+    best = None
+    for ws in lines.values():
+            hits = [w for w in ws if any(p in w.text or w.text in p for p in pieces if len(w.text) >= 2)]
+        if len(hits) >= max(1, len(pieces) // 2) and (best is None or len(hits) > len(best)):
+            best = hits
+    if not best:
+        return None
+    left = min(w.left for w in best)
+    top = min(w.top for w in best)
+    right = max(w.left + w.width for w in best)
+    bottom = max(w.top + w.height for w in best)
+    text = pt.read_line_box(left, top, right, bottom, CODE_ALPHABET)
+    found = find_code("code : " + text)
+    if found is None:
+        code = "".join(ch for ch in text if ch.isalnum()).upper()
+        return _PhotoCode(code, text, is_valid(code), "text") if code else None
+    return found
 
 
 def _barcode_texts(image: np.ndarray) -> list[str]:

@@ -3,13 +3,14 @@
 The code is 22 characters of A-Z and 0-9, printed after a label ("Code e-photo", "Code
 photo-signature numérique", "N° e-photo", ...), often in groups separated by spaces or dashes.
 
-O/0 and I/1 (and l/1) cannot be told apart by the alphabet, since both are allowed. What we assume
-about the layout, and use only where it applies:
+O/0 and I/1 cannot be told apart by the alphabet, since both are allowed, and booth codes are
+random alphanumerics: a character's neighbours say nothing about it, so no rule by position is
+applied. What the layout does allow, and is used:
 - When the sheet also carries the code in a barcode (QR or DataMatrix), the barcode wins.
-- When the printed code is split in groups, a group whose other characters are all digits is a
-  number: O→0, I→1 there; a group whose other characters are all letters keeps O and I.
-- Elsewhere a character is kept as read (OCR engines read O/0 right on clean print far more often
-  than not, and the reviewer sees the code).
+- The printed line of the code is read a second time alone, with tesseract restricted to A-Z and
+  0-9 (page.py), so the glyph itself decides and no lower-case o/l or '|' survives.
+- Characters outside the alphabet that have one meaning are mapped: '|' and 'l' to 1, lower-case
+  letters to upper case (o to O).
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from intake.extractors.dates import fold_text
 CODE_LENGTH = 22
 LABELS = ("code e-photo", "code ephoto", "code e photo", "e-photo", "ephoto", "photo-signature", "photo signature",
           "code photo", "code de la photo", "identifiant", "n° de code", "numero de code", "code")
-_DIGIT_LIKE = {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "|": "1"}
-_LETTER_LIKE = {"0": "O", "1": "I"}
 _VALID = re.compile(r"^[A-Z0-9]{22}$")
 
 
@@ -39,27 +38,16 @@ def is_valid(code: str) -> bool:
     return bool(_VALID.match(code or ""))
 
 
-def _resolve_group(group: str) -> str:
-    """Fix O/0 and I/1 inside one printed group, from the group's other characters."""
-    group = group.upper()
-    ambiguous = set("OI01QDL|")
-    others = [c for c in group if c not in ambiguous]
-    if others and all(c.isdigit() for c in others):
-        return "".join(_DIGIT_LIKE.get(c, c) if c in "OIQL|" else c for c in group)
-    if others and all(c.isalpha() for c in others):
-        return "".join(_LETTER_LIKE.get(c, c) for c in group)
-    return group.replace("|", "1")
+_OUTSIDE = {"|": "1", "l": "1", "!": "1"}
 
 
 def normalise_code(raw: str) -> str:
-    """Groups resolved, then joined: '12O4 ABCD ...' -> '1204ABCD...'."""
-    groups = [g for g in re.split(r"[\s\-–_.]+", raw.strip()) if g]
-    if len(groups) > 1:
-        return "".join(_resolve_group(g) for g in groups)
-    return "".join(groups).upper().replace("|", "1")
+    """Separators removed, characters outside A-Z 0-9 mapped: '7K3P 9qx2-|C' -> '7K3P9QX21C'."""
+    chars = [_OUTSIDE.get(c, c) for c in raw if c not in " \t-–_."]
+    return "".join(chars).upper()
 
 
-_RUN = re.compile(r"[A-Za-z0-9|](?:[A-Za-z0-9|]|[ \-–.](?=[A-Za-z0-9|])){8,60}")
+_RUN = re.compile(r"[A-Za-z0-9|](?:[A-Za-z0-9|]|[ \-–.]{1,3}(?=[A-Za-z0-9|])){8,60}")
 
 
 def _code_like(run: str) -> bool:

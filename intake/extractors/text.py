@@ -35,6 +35,7 @@ class Band:
     text: str
     conf: float
     words: int
+    boxes: list = field(default_factory=list)  # ocr.Word with page coordinates (of PageText.image)
 
 
 @dataclass
@@ -117,7 +118,24 @@ class PageText:
         except ocr.OcrTimeout:
             log.warning("OCR timeout on a band")
             words = []
-        return Band(top, bottom, _words_to_text(words), _mean_conf(words), len(words))
+        placed = [ocr.Word(w.text, w.conf, w.left, w.top + y0, w.width, w.height, w.block, w.line) for w in words]
+        return Band(top, bottom, _words_to_text(words), _mean_conf(words), len(words), placed)
+
+    def words(self) -> list:
+        return [w for b in sorted(self.bands, key=lambda b: b.top) for w in b.boxes]
+
+    def read_line_box(self, left: int, top: int, right: int, bottom: int, whitelist: str) -> str:
+        """One printed line again, alone, with tesseract restricted to `whitelist`."""
+        h, w = self.image.shape[:2]
+        pad = max(4, (bottom - top) // 2)
+        crop = self.image[max(0, top - pad):min(h, bottom + pad), max(0, left - 2 * pad):min(w, right + 2 * pad)]
+        if crop.size == 0:
+            return ""
+        try:
+            return ocr.image_to_text(crop, lang="eng", psm=7,
+                                     config=f"-c tessedit_char_whitelist={whitelist}").strip()
+        except ocr.OcrTimeout:
+            return ""
 
 
 def _mean_conf(words) -> float:

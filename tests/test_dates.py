@@ -1,0 +1,126 @@
+"""Dates of French documents: every printed form, found by their labels, never a due date or a period."""
+
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from intake.extractors.dates import DateParseError, find_dates, parse_date, pick
+
+
+@pytest.mark.parametrize(
+    "printed",
+    ["12/03/2026", "12.03.2026", "12-03-2026", "12 mars 2026", "12 MARS 2026", "12 Mars 2026", "12/03/26",
+     "12 / 03 / 2026"],
+)
+def test_every_french_form_of_the_same_day_is_read(printed):
+    # Given a bill dated in one of the French forms, When its dates are found, Then the issue date is 12 March 2026
+    chosen = pick(find_dates(f"Facture du {printed}"))
+    assert chosen is not None and chosen.date == date(2026, 3, 12)
+
+
+@pytest.mark.parametrize(
+    "printed, expected",
+    [("1er mars 2026", date(2026, 3, 1)), ("3 févr. 2026", date(2026, 2, 3)), ("3 fevrier 2026", date(2026, 2, 3)),
+     ("15 août 2025", date(2025, 8, 15)), ("15 aout 2025", date(2025, 8, 15)), ("2 DÉCEMBRE 2025", date(2025, 12, 2)),
+     ("7 janv 2026", date(2026, 1, 7))],
+)
+def test_written_months_with_abbreviations_and_ordinals(printed, expected):
+    assert parse_date(printed) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Facture du 12/03/2026", date(2026, 3, 12)),
+        ("Date d'émission : 05.01.2026", date(2026, 1, 5)),
+        ("Émise le 4 février 2026", date(2026, 2, 4)),
+        ("Date de mise en recouvrement : 31/07/2025", date(2025, 7, 31)),
+        ("Fait à Saint-Étienne, le 1er mars 2026", date(2026, 3, 1)),
+        ("Paris, le 3 mars 2026", date(2026, 3, 3)),
+        ("Facture n° 0012345678 du 5 janvier 2026", date(2026, 1, 5)),
+        ("Date d’établissement : 08/07/2025", date(2025, 7, 8)),
+    ],
+)
+def test_issue_date_found_by_its_label(text, expected):
+    # Given the labels real bills, tax notices and attestations print
+    chosen = pick(find_dates(text), "issue")
+    # Then the date after the label is the issue date
+    assert chosen is not None and chosen.date == expected
+
+
+def test_due_date_and_period_bounds_are_never_the_issue_date():
+    # Given a bill with a period, a due date and a direct debit date before its issue date
+    text = ("Période de consommation du 01/01/2026 au 31/01/2026\n"
+            "Montant à payer avant le 28/02/2026\n"
+            "Prélevé le 02/03/2026\n"
+            "Facture du 10 février 2026\n")
+    candidates = find_dates(text)
+    # Then only the labelled issue date is used, and every date is kept for the reviewer
+    assert pick(candidates, "issue").date == date(2026, 2, 10)
+    assert [c.role for c in candidates] == ["period", "period", "due", "due", "issue"]
+
+
+def test_a_bill_with_only_a_due_date_has_no_issue_date():
+    assert pick(find_dates("Date limite de paiement : 15/09/2025\nÉchéance 20/09/2025")) is None
+
+
+def test_a_period_without_label_is_not_taken():
+    assert pick(find_dates("du 01/02/2026 au 28/02/2026")) is None
+
+
+def test_numbers_that_look_like_dates_are_not_dates():
+    # Given a phone number, a reference and an impossible day
+    text = "Tél. 01.02.03.04.05  Réf. 12-03-2026-45  N° 31/02/2026  Contrat 2026/03/12"
+    # Then no date is found
+    assert find_dates(text) == []
+
+
+def test_birth_date_is_told_apart():
+    candidates = find_dates("Né(e) le 12/04/2005 à Lyon\nDélivrée le 3 mai 2024")
+    assert pick(candidates, "birth").date == date(2005, 4, 12)
+    assert pick(candidates, "issue").date == date(2024, 5, 3)
+
+
+def test_candidates_keep_their_label_for_the_reviewer():
+    (c,) = find_dates("Date d'émission : 12/03/2026")
+    ev = c.to_evidence(used=True)
+    assert ev == {"label": "date d'emission", "text": "12/03/2026", "date": "2026-03-12", "role": "issue", "used": True}
+
+
+def test_label_on_the_line_above_the_date():
+    # Given a table where the label is printed above its value
+    chosen = pick(find_dates("Date de facture\n12/03/2026"))
+    assert chosen is not None and chosen.date == date(2026, 3, 12)
+
+
+@pytest.mark.parametrize("bad", ["", "hello", "31/02/2026", "12/03/2026 et 13/03/2026", "le 12/03/2026 à 14h"])
+def test_parse_date_raises_its_documented_error(bad):
+    with pytest.raises(DateParseError):
+        parse_date(bad)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_find_dates_never_raises_on_any_text(text):
+    candidates = find_dates(text)
+    assert isinstance(candidates, list)
+    for c in candidates:
+        assert isinstance(c.date, date) and text[c.start:c.end] == c.text
+
+
+date_like = st.builds(
+    lambda d, m, y, sep, pre, post: f"{pre}{d}{sep}{m}{sep}{y}{post}",
+    st.integers(-5, 40), st.integers(-2, 15), st.integers(0, 3000), st.sampled_from(["/", ".", "-", " ", ""]),
+    st.text(max_size=8), st.text(max_size=8),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(date_like)
+def test_parse_date_returns_a_date_or_its_documented_error(text):
+    try:
+        assert isinstance(parse_date(text), date)
+    except DateParseError:
+        pass

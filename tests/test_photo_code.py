@@ -1,0 +1,61 @@
+"""The e-photo code: 22 characters, printed grouped or not, O/0 and I/1 resolved where the groups allow."""
+
+import random
+import string
+
+import pytest
+
+from intake.extractors.photo_code import find_code, is_valid, normalise_code
+
+CODE = "7K3P9QX2ZT4M8R5VN6WB1C"
+
+
+def _grouped(code: str, sep: str = " ") -> str:
+    return sep.join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+@pytest.mark.parametrize("printed", [CODE, _grouped(CODE), _grouped(CODE, "-"), _grouped(CODE, " - ")])
+def test_code_read_with_or_without_spaces_and_dashes(printed):
+    # Given a booth sheet printing the code after its label
+    text = f"PHOTOMATON - Photo d'identité conforme ANTS\nCode photo signature numérique :\n{printed}\nDate : 12/03/2026"
+    found = find_code(text)
+    # Then the code is the 22 characters without separators
+    assert found is not None and found.code == CODE and found.valid
+
+
+def test_code_on_the_label_line():
+    found = find_code(f"Code e-photo : {_grouped(CODE)}")
+    assert found.code == CODE
+
+
+def test_characters_outside_the_alphabet_are_mapped_to_their_only_meaning():
+    # Given OCR output with a bar for 1 and lower-case letters
+    assert normalise_code("7k3p 9QX2 |C") == "7K3P9QX21C"
+
+
+def test_o_and_zero_are_kept_as_read_since_codes_are_random():
+    # Booth codes are random alphanumerics: no position tells a 0 from an O, the glyph does.
+    assert normalise_code("AB0C 12O4") == "AB0C12O4"
+
+
+def test_barcode_payload_wins_over_ocr():
+    found = find_code(f"Code e-photo : {_grouped('7K3P9QX2ZT4M8R5VN6WB1O')}", barcode_texts=[f"EPHOTO;{CODE};"])
+    assert found.code == CODE and found.source == "barcode"
+
+
+def test_wrong_length_code_is_reported_invalid():
+    # Given a code missing one character, When read, Then it is found but not valid (photo_code_invalid)
+    found = find_code(f"Code photo signature numérique : {CODE[:-1]}")
+    assert found is not None and not found.valid and len(found.code) == 21
+
+
+def test_prose_is_not_a_code():
+    assert find_code("La photo et la signature sont transmises\nà l'ANTS de manière sécurisée") is None
+
+
+def test_validity_is_22_uppercase_letters_and_digits():
+    rng = random.Random(3)
+    for _ in range(50):
+        code = "".join(rng.choice(string.ascii_uppercase + string.digits) for _ in range(22))
+        assert is_valid(code)
+    assert not is_valid(CODE[:-1]) and not is_valid(CODE.lower()) and not is_valid(CODE[:-1] + "-")

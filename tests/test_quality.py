@@ -1,0 +1,56 @@
+"""Unreadable pages are told apart before any OCR, with the reason in French."""
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from intake.extractors.quality import assess, unreadable_reason
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+@pytest.fixture(scope="module")
+def text_page() -> np.ndarray:
+    """A4 at 200 dpi with 10 pt text, as a bill is scanned."""
+    img = Image.new("RGB", (1654, 2339), "white")
+    d = ImageDraw.Draw(img)
+    f = ImageFont.truetype(FONT, 28)
+    for i in range(30):
+        d.text((120, 100 + 60 * i), f"Facture du 12/03/2026 ligne {i} consommation d'électricité", fill="black", font=f)
+    return cv2.cvtColor(np.array(img), cv2.COLOR_RGB2BGR)
+
+
+def test_a_clean_page_is_readable(text_page):
+    assert unreadable_reason(text_page) is None
+
+
+def test_a_slightly_blurred_page_is_still_readable(text_page):
+    assert unreadable_reason(cv2.GaussianBlur(text_page, (0, 0), 1.5)) is None
+
+
+def test_blank_page(text_page):
+    blank = np.full_like(text_page, 250)
+    blank = np.clip(blank.astype(np.int16) + np.random.default_rng(1).normal(0, 1.5, blank.shape), 0, 255).astype(np.uint8)
+    assert unreadable_reason(blank) == "page blanche"
+
+
+def test_too_dark(text_page):
+    dark = (text_page.astype(np.float32) * 0.15).astype(np.uint8)
+    assert unreadable_reason(dark) == "image trop sombre"
+
+
+def test_heavily_blurred(text_page):
+    assert unreadable_reason(cv2.GaussianBlur(text_page, (0, 0), 8)) == "image trop floue"
+
+
+def test_too_small(text_page):
+    tiny = cv2.resize(text_page, (200, 283), interpolation=cv2.INTER_AREA)
+    assert unreadable_reason(tiny) == "image trop petite pour être lue"
+
+
+def test_the_same_page_gets_the_same_verdict_at_another_resolution(text_page):
+    # Given the same blurred page at 200 and 300 dpi, Then both verdicts agree
+    blurred = cv2.GaussianBlur(text_page, (0, 0), 8)
+    big = cv2.resize(blurred, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_CUBIC)
+    assert assess(big).reason == assess(blurred).reason == "blurred"
