@@ -1,0 +1,202 @@
+"""The JSON API (`/api/v1`), documented by OpenAPI at /api/openapi.json.
+
+The same accounts as the pages; a program logs in once with `POST /api/v1/token` and sends the
+token as `Authorization: Bearer ...`. No cookie is used, hence no CSRF token. The operations are
+those of the pages (`intake.web.operations`), so permissions are the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Body, Depends, File, HTTPException, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from intake.dossier import DossierError
+from intake.settings import get_settings
+from intake.web import operations
+from intake.web.auth import Account, account_for_token, authenticate, issue_token
+
+router = APIRouter(prefix="/api/v1", tags=["API"])
+bearer = HTTPBearer(auto_error=False, description="Jeton obtenu avec POST /api/v1/token")
+
+
+def api_account(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Account:
+    account = account_for_token(credentials.credentials) if credentials else None
+    if account is None:
+        raise HTTPException(401, "Jeton absent, invalide ou expiré.", headers={"WWW-Authenticate": "Bearer"})
+    return account
+
+
+class TokenRequest(BaseModel):
+    username: str
+    password: str
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    role: str
+    school: str | None
+
+
+class Created(BaseModel):
+    id: int
+    status: str
+
+
+class UploadsAccepted(BaseModel):
+    dossier_id: int
+    uploads: list[int]
+
+
+class State(BaseModel):
+    id: int
+    status: str = Field(description="pending | complete | incomplete | needs_review | failed")
+    revision: int
+    checked_at: str | None
+    uploads_pending: int
+    uploads_read: int
+    findings: int
+    settled: bool = Field(description="true when the check of the current pieces is finished")
+    signature: str
+
+
+class Note(BaseModel):
+    note: str = Field("", description="obligatoire pour accepter un constat (dérogation)")
+
+
+class PieceRequest(BaseModel):
+    message: str
+    finding_id: int | None = None
+
+
+class Summary(BaseModel):
+    id: int
+    reference: str
+    school: str
+    status: str
+    created_at: str
+    claimed_by: str | None
+    open_codes: list[str]
+
+
+def _summaries(rows: list[operations.DossierSummary]) -> list[Summary]:
+    return [Summary(id=r.id, reference=r.reference, school=r.school, status=r.status,
+                    created_at=r.created_at.isoformat(timespec="seconds"), claimed_by=r.claimed_by,
+                    open_codes=r.open_codes) for r in rows]
+
+
+EXAMPLE_DOSSIER = {
+    "reference": "AE-2026-00042", "procedure": "inscription", "motif": "primo", "categories": ["B"],
+    "training": None,
+    "applicant": {"surname": "Dupont", "usage_name": None, "given_names": ["Jean", "Pierre"],
+                  "birth_date": "2005-04-12", "birth_place": "Lyon", "sex": "M", "nationality": "FRA",
+                  "address": {"line": "12 rue des Lilas", "postcode": "75011", "city": "Paris"},
+                  "email": "jean.dupont@example.org", "phone": "+33612345678"},
+    "situation": {"hosted": False, "under_guardianship": False, "medical_condition": False},
+    "host": None, "legal_representative": None,
+}
+
+
+@router.post("/token", response_model=TokenResponse, summary="Obtenir un jeton d'accès")
+async def token(body: TokenRequest) -> TokenResponse:
+    account = await run_in_threadpool(authenticate, body.username, body.password)
+    if account is None:
+        raise HTTPException(401, "Identifiant ou mot de passe incorrect.")
+    value = await run_in_threadpool(issue_token, account)
+    return TokenResponse(access_token=value, role=account.role, school=account.school)
+
+
+@router.get("/dossiers", response_model=list[Summary], summary="Lister les dossiers visibles")
+def list_dossiers(account: Account = Depends(api_account), status: str | None = None,
+                  school: str | None = None, code: str | None = None) -> list[Summary]:
+    return _summaries(operations.list_dossiers(account, status=status, school=school, code=code))
+
+
+@router.post("/dossiers", response_model=Created, status_code=201, summary="Créer un dossier (dossier.json)")
+def create_dossier(account: Account = Depends(api_account),
+                   declared: dict[str, Any] = Body(..., examples=[EXAMPLE_DOSSIER],
+                                                   description="Le contenu de dossier.json (CONTRACT.md §1)")) -> Created:
+    try:
+        dossier_id = operations.create_dossier(account, declared, source="api")
+    except DossierError as exc:
+        raise HTTPException(422, {"field": exc.field, "message": exc.message}) from None
+    return Created(id=dossier_id, status="pending")
+
+
+@router.get("/dossiers/{dossier_id}", summary="Un dossier : pièces, constats et résultat du contrôle")
+def get_dossier(dossier_id: int, account: Account = Depends(api_account)) -> dict[str, Any]:
+    """`result` is exactly the JSON of `intake check --json` for the current pieces (null while pending)."""
+    return operations.dossier_detail(account, dossier_id)
+
+
+@router.get("/dossiers/{dossier_id}/status", response_model=State, summary="État du contrôle (à interroger)")
+def get_status(dossier_id: int, account: Account = Depends(api_account)) -> State:
+    return State(**operations.dossier_state(account, dossier_id))
+
+
+async def _store(account: Account, dossier_id: int, uploads: list[UploadFile], replaces: int | None):
+    settings = get_settings()
+    if len(uploads) > settings.max_dossier_files:
+        raise operations.Invalid(f"Trop de fichiers (au plus {settings.max_dossier_files}).")
+    files = [(u.filename or "fichier", u.file) for u in uploads]
+    try:
+        return await run_in_threadpool(operations.add_files, account, dossier_id, files, replaces)
+    finally:
+        for upload in uploads:
+            await upload.close()
+
+
+@router.post("/dossiers/{dossier_id}/pieces", response_model=UploadsAccepted, status_code=202,
+             summary="Déposer une ou plusieurs pièces (multipart, champ files)")
+async def upload_pieces(dossier_id: int, files: list[UploadFile] = File(...),
+                        account: Account = Depends(api_account)) -> UploadsAccepted:
+    ids = await _store(account, dossier_id, files, None)
+    return UploadsAccepted(dossier_id=dossier_id, uploads=ids)
+
+
+@router.post("/dossiers/{dossier_id}/pieces/{upload_id}/replace", response_model=UploadsAccepted,
+             status_code=202, summary="Remplacer une pièce ; le dossier est revérifié")
+async def replace_piece(dossier_id: int, upload_id: int, file: UploadFile = File(...),
+                        account: Account = Depends(api_account)) -> UploadsAccepted:
+    ids = await _store(account, dossier_id, [file], upload_id)
+    return UploadsAccepted(dossier_id=dossier_id, uploads=ids)
+
+
+@router.get("/queue", response_model=list[Summary], summary="File des vérificateurs (plus anciens d'abord)")
+def queue(account: Account = Depends(api_account), code: str | None = None, status: str | None = None,
+          school: str | None = None) -> list[Summary]:
+    return _summaries(operations.list_dossiers(account, status=status, school=school, code=code, queue=True))
+
+
+@router.post("/dossiers/{dossier_id}/claim", status_code=204, summary="Prendre un dossier en charge")
+def claim(dossier_id: int, account: Account = Depends(api_account)) -> None:
+    operations.claim(account, dossier_id)
+
+
+@router.post("/dossiers/{dossier_id}/release", status_code=204, summary="Rendre un dossier à la file")
+def release(dossier_id: int, account: Account = Depends(api_account)) -> None:
+    operations.release(account, dossier_id)
+
+
+@router.post("/dossiers/{dossier_id}/request-piece", status_code=204,
+             summary="Demander une nouvelle pièce à l'auto-école")
+def request_piece(dossier_id: int, body: PieceRequest, account: Account = Depends(api_account)) -> None:
+    operations.request_piece(account, dossier_id, body.message, body.finding_id)
+
+
+@router.post("/findings/{finding_id}/accept", status_code=204,
+             summary="Accepter un constat (dérogation, note obligatoire)")
+def accept(finding_id: int, body: Note, account: Account = Depends(api_account)) -> None:
+    operations.decide_finding(account, finding_id, "accept", body.note)
+
+
+@router.post("/findings/{finding_id}/resolve", status_code=204, summary="Marquer un constat comme résolu")
+def resolve(finding_id: int, body: Note = Body(default_factory=Note), account: Account = Depends(api_account)) -> None:
+    operations.decide_finding(account, finding_id, "resolve", body.note)
+
+
+

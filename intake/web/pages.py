@@ -1,0 +1,338 @@
+"""The browser's pages (French, server-rendered): login, the school's dossiers, the reviewers' queue.
+
+Every POST checks the session's CSRF token first. Uploads are parsed by Starlette, which spools
+large files to disk, then streamed into the content-addressed store: a 300 MB file is never held
+in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from intake.dossier import CATEGORIES, MOTIFS, PROCEDURES, SEXES, TRAININGS, DossierError
+from intake.settings import get_settings
+from intake.web import csrf, labels, operations
+from intake.web.auth import Account, authenticate, get_account
+from intake.web.forms import declared_from_form, form_from_declared
+from intake.web.operations import Invalid
+from intake.web.previews import PreviewError, page_png
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(include_in_schema=False)
+
+#: Room for the multipart envelope around a batch of files at the byte limit.
+ENVELOPE_BYTES = 1024 * 1024
+
+
+def current_account(request: Request) -> Account | None:
+    user_id = request.session.get("uid")
+    if not isinstance(user_id, int):
+        return None
+    account = get_account(user_id)
+    if account is None:
+        request.session.clear()
+    return account
+
+
+def _user(request: Request) -> Account:
+    from intake.web.app import LoginRequired
+
+    account = current_account(request)
+    if account is None:
+        raise LoginRequired()
+    return account
+
+
+def _render(request: Request, name: str, context: dict, status: int = 200) -> HTMLResponse:
+    from intake.web.app import templates
+
+    context.setdefault("user", None)
+    context["csrf_token"] = csrf.token(request)
+    context["flashes"] = request.session.pop("flash", [])
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def _flash(request: Request, text: str, kind: str = "ok") -> None:
+    request.session.setdefault("flash", [])
+    request.session["flash"] = request.session["flash"] + [[kind, text]]
+
+
+def _back(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def _wants_json(request: Request) -> bool:
+    return bool(request.headers.get(csrf.HEADER)) or "application/json" in request.headers.get("accept", "")
+
+
+def _safe_next(value: str | None) -> str | None:
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return None
+
+
+def _home(account: Account) -> str:
+    return "/revue" if account.is_reviewer else "/dossiers"
+
+
+# --- login -------------------------------------------------------------------------------------
+
+
+@router.get("/")
+def home(request: Request):
+    account = current_account(request)
+    return _back(_home(account) if account else "/connexion")
+
+
+@router.get("/connexion")
+def login_page(request: Request, suite: str | None = None):
+    account = current_account(request)
+    if account:
+        return _back(_home(account))
+    return _render(request, "login.html", {"suite": _safe_next(suite) or "", "error": None, "username": ""})
+
+
+@router.post("/connexion")
+async def login(request: Request):
+    await csrf.check(request)
+    form = await request.form()
+    username = str(form.get("username") or "")
+    password = str(form.get("password") or "")
+    account = await run_in_threadpool(authenticate, username, password)
+    if account is None:
+        log.info("failed login")
+        return _render(request, "login.html", {"suite": _safe_next(str(form.get("suite") or "")) or "",
+                                               "error": "Identifiant ou mot de passe incorrect.",
+                                               "username": username}, status=401)
+    request.session.clear()
+    request.session["uid"] = account.id
+    csrf.rotate(request)
+    return _back(_safe_next(str(form.get("suite") or "")) or _home(account))
+
+
+@router.post("/deconnexion")
+async def logout(request: Request):
+    await csrf.check(request)
+    request.session.clear()
+    csrf.rotate(request)
+    return _back("/connexion")
+
+
+# --- the school's side -------------------------------------------------------------------------
+
+
+@router.get("/dossiers")
+def dossiers_page(request: Request, statut: str | None = None):
+    account = _user(request)
+    rows = operations.list_dossiers(account, status=statut or None)
+    return _render(request, "dossiers.html", {"user": account, "rows": rows, "statut": statut or ""})
+
+
+def _form_name(error: DossierError | None) -> str | None:
+    """The form input behind a field path of dossier.json ("applicant.address.city" -> "city")."""
+    if error is None:
+        return None
+    path = error.field.split("[")[0]
+    for role in ("host", "legal_representative"):
+        if path.startswith(role + "."):
+            return f"{role}_{path.rsplit('.', 1)[-1]}"
+    if path == "applicant.address.line":
+        return "address_line"
+    return path.rsplit(".", 1)[-1]
+
+
+def _form_context(account: Account, values: dict, error: DossierError | None = None) -> dict:
+    return {"user": account, "values": values, "error": error,
+            "error_label": labels.field_label(error.field) if error else None, "error_field": _form_name(error),
+            "procedures": PROCEDURES, "motifs": MOTIFS, "categories": CATEGORIES, "sexes": SEXES,
+            "trainings": TRAININGS}
+
+
+@router.get("/dossiers/nouveau")
+def new_dossier_page(request: Request):
+    account = _user(request)
+    if account.role not in ("school", "admin"):
+        raise operations.Forbidden("Seules les auto-écoles créent des dossiers.")
+    values = form_from_declared({"procedure": "inscription", "motif": "primo", "categories": ["B"],
+                                 "applicant": {"nationality": "FRA"}})
+    return _render(request, "new_dossier.html", _form_context(account, values))
+
+
+@router.post("/dossiers/nouveau")
+async def new_dossier(request: Request):
+    await csrf.check(request)
+    account = _user(request)
+    form = await request.form()
+    data = declared_from_form(form, [c for c in form.getlist("categories") if isinstance(c, str)])
+    try:
+        dossier_id = await run_in_threadpool(operations.create_dossier, account, data, "web")
+    except DossierError as exc:
+        return _render(request, "new_dossier.html", _form_context(account, form_from_declared(data), exc),
+                       status=422)
+    _flash(request, "Dossier créé. Déposez maintenant les pièces.")
+    return _back(f"/dossiers/{dossier_id}")
+
+
+@router.get("/dossiers/{dossier_id}")
+def dossier_page(request: Request, dossier_id: int):
+    account = _user(request)
+    if account.is_reviewer:
+        return _back(f"/revue/{dossier_id}")
+    detail = operations.dossier_detail(account, dossier_id)
+    return _render(request, "dossier.html", {"user": account, "d": detail,
+                                             "max_mb": get_settings().max_file_bytes // (1024 * 1024)})
+
+
+@router.get("/dossiers/{dossier_id}/etat")
+def dossier_state(request: Request, dossier_id: int):
+    """Polled every second or two by the page while the pieces are read."""
+    account = _user(request)
+    return JSONResponse(operations.dossier_state(account, dossier_id), headers={"Cache-Control": "no-store"})
+
+
+@router.get("/dossiers/{dossier_id}/partiel")
+def dossier_fragment(request: Request, dossier_id: int):
+    """The live part of the dossier page (status, pieces, findings), swapped in by the page's script."""
+    account = _user(request)
+    detail = operations.dossier_detail(account, dossier_id)
+    return _render(request, "_dossier_live.html", {"user": account, "d": detail})
+
+
+async def _files_from(request: Request, field: str) -> tuple[list[tuple[str, object]], object]:
+    settings = get_settings()
+    length = request.headers.get("content-length")
+    limit = settings.max_file_bytes * settings.max_dossier_files + ENVELOPE_BYTES
+    if length and length.isdigit() and int(length) > limit:
+        raise operations.OperationError("Envoi trop volumineux.")
+    form = await request.form(max_files=settings.max_dossier_files, max_fields=50)
+    files = [(f.filename or "fichier", f.file) for f in form.getlist(field)
+             if isinstance(f, UploadFile) and (f.filename or f.size)]
+    return files, form
+
+
+@router.post("/dossiers/{dossier_id}/pieces")
+async def upload_pieces(request: Request, dossier_id: int):
+    await csrf.check(request)
+    account = _user(request)
+    files, form = await _files_from(request, "files")
+    try:
+        ids = await run_in_threadpool(operations.add_files, account, dossier_id, files)
+    finally:
+        await form.close()
+    if _wants_json(request):
+        return JSONResponse({"uploads": ids}, status_code=202)
+    _flash(request, f"{len(ids)} fichier(s) reçu(s) : vérification en cours.")
+    return _back(f"/dossiers/{dossier_id}")
+
+
+@router.post("/dossiers/{dossier_id}/pieces/{upload_id}/remplacer")
+async def replace_piece(request: Request, dossier_id: int, upload_id: int):
+    await csrf.check(request)
+    account = _user(request)
+    files, form = await _files_from(request, "file")
+    try:
+        ids = await run_in_threadpool(operations.add_files, account, dossier_id, files, upload_id)
+    finally:
+        await form.close()
+    if _wants_json(request):
+        return JSONResponse({"uploads": ids}, status_code=202)
+    _flash(request, "Pièce remplacée : le dossier est vérifié à nouveau.")
+    return _back(f"/dossiers/{dossier_id}")
+
+
+@router.get("/pieces/{upload_id}/pages/{page}.png")
+def page_image(request: Request, upload_id: int, page: int, largeur: int = 1600):
+    account = _user(request)
+    path, sha, _name = operations.upload_file_path(account, upload_id)
+    try:
+        png = page_png(path, sha, page, largeur)
+    except PreviewError as exc:
+        return Response(exc.message, status_code=404, media_type="text/plain; charset=utf-8")
+    return FileResponse(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
+# --- the reviewers' side -----------------------------------------------------------------------
+
+
+@router.get("/revue")
+def queue_page(request: Request, code: str | None = None, statut: str | None = None, ecole: str | None = None):
+    account = _user(request)
+    rows = operations.list_dossiers(account, status=statut or None, school=ecole or None, code=code or None,
+                                    queue=True)
+    return _render(request, "queue.html", {
+        "user": account, "rows": rows, "code": code or "", "statut": statut or "", "ecole": ecole or "",
+        "codes": operations.open_codes(), "schools": operations.schools(),
+        "statuses": ("incomplete", "needs_review", "failed", "pending")})
+
+
+@router.get("/revue/{dossier_id}")
+def review_page(request: Request, dossier_id: int):
+    account = _user(request)
+    if not account.is_reviewer:
+        raise operations.Forbidden("Page réservée aux vérificateurs.")
+    detail = operations.dossier_detail(account, dossier_id)
+    declared = detail["declared"]
+    for upload in detail["uploads"]:
+        for piece in upload["pieces"]:
+            piece["rows"] = labels.compare_fields(piece["fields"], declared, piece["holder"])
+    return _render(request, "review.html", {"user": account, "d": detail,
+                                            "mine": detail["claimed_by"] == account.username})
+
+
+async def _form_text(request: Request, name: str) -> str:
+    value = (await request.form()).get(name)
+    return value if isinstance(value, str) else ""
+
+
+@router.post("/revue/{dossier_id}/prendre")
+async def claim(request: Request, dossier_id: int):
+    await csrf.check(request)
+    account = _user(request)
+    await run_in_threadpool(operations.claim, account, dossier_id)
+    _flash(request, "Dossier pris en charge : vous seul pouvez décider sur ce dossier.")
+    return _back(f"/revue/{dossier_id}")
+
+
+@router.post("/revue/{dossier_id}/liberer")
+async def release(request: Request, dossier_id: int):
+    await csrf.check(request)
+    account = _user(request)
+    await run_in_threadpool(operations.release, account, dossier_id)
+    _flash(request, "Dossier rendu à la file.")
+    return _back("/revue")
+
+
+@router.post("/revue/{dossier_id}/demande")
+async def ask_piece(request: Request, dossier_id: int):
+    await csrf.check(request)
+    account = _user(request)
+    message = await _form_text(request, "message")
+    finding = await _form_text(request, "finding_id")
+    await run_in_threadpool(operations.request_piece, account, dossier_id, message,
+                            int(finding) if finding.isdigit() else None)
+    _flash(request, "Demande envoyée à l'auto-école.")
+    return _back(f"/revue/{dossier_id}")
+
+
+@router.post("/revue/constats/{finding_id}/{decision}")
+async def decide(request: Request, finding_id: int, decision: str):
+    await csrf.check(request)
+    account = _user(request)
+    choice = {"accepter": "accept", "resoudre": "resolve"}.get(decision)
+    if choice is None:
+        raise Invalid("Décision inconnue.")
+    note = await _form_text(request, "note")
+    dossier_id = await run_in_threadpool(operations.decide_finding, account, finding_id, choice, note)
+    _flash(request, "Constat accepté (dérogation enregistrée)." if choice == "accept" else "Constat résolu.")
+    return _back(f"/revue/{dossier_id}")
+
+
+def queue_link(**params: str) -> str:
+    return "/revue?" + urlencode({k: v for k, v in params.items() if v})
