@@ -36,11 +36,11 @@ def random_identity(rng: random.Random, fmt: str) -> tuple[list[str], dict]:
     """MRZ lines of a random person in `fmt`, and the fields a reader must find."""
     surname = rng.choice(SURNAMES)
     given = rng.choice(GIVENS)
-    birth = date(rng.randint(1950, 2008), rng.randint(1, 12), rng.randint(1, 28))
+    birth = date(rng.randint(1950, 2008 if fmt != "fr_cni_2x36" else 2015), rng.randint(1, 12), rng.randint(1, 28))
     sex = rng.choice("MF")
     letters = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
     if fmt == "fr_cni_2x36":
-        issue = date(rng.randint(1996, 2020), rng.randint(1, 12), 1)
+        issue = date(rng.randint(max(1996, birth.year + 1), 2020), rng.randint(1, 12), 1)
         number = issue.strftime("%y%m") + f"{rng.randint(10, 95):02d}{rng.randint(0, 9)}" + f"{rng.randint(0, 99999):05d}"
         lines = compose_fr_cni(surname, given, number, birth, sex, "921", "023")
         from intake.extractors.mrz_parse import laminated_cni_dates

@@ -85,6 +85,14 @@ def _cell(ink: np.ndarray, cx: float, top: float, bottom: float, pitch: float) -
 
 
 @lru_cache(maxsize=1)
+def cap_per_pitch() -> float:
+    """Height of a capital (H) over the character pitch, in the OCR-B font."""
+    font = ImageFont.truetype(str(OCRB_FONT), 100)
+    left, top, right, bottom = font.getmask("H").getbbox()
+    return (bottom - top) / font.getlength("H")
+
+
+@lru_cache(maxsize=1)
 def templates() -> tuple[np.ndarray, list[str]]:
     """The 37 OCR-B glyphs as normalised cells, rendered from the font (cached)."""
     size = 40
@@ -178,44 +186,45 @@ def read_line(ink: np.ndarray, n_chars: int) -> LineRead | None:
     comps = _main_run(comps, cap)
     if len(comps) < n_chars * 0.4:
         return None
-    first, last = comps[0], comps[-1]
-    left, right = float(first[0]), float(last[0] + last[2])
-    pitch = (right - left) / (n_chars - 0.3)  # ink of the last glyph stops short of its cell
-    if pitch < 3:
+    glyphs = [c for c in comps if c[2] <= cap * 1.1]
+    centres = np.array([c[4] for c in glyphs], float)
+    if len(centres) < 4:
         return None
-    # fit centres = a + pitch * k on the components that look like one glyph each
-    xs, ks = [], []
-    for x, y, w, h, cx in comps:
-        if w <= pitch * 1.1:
-            k = int(round((cx - left - pitch / 2) / pitch))
-            if 0 <= k < n_chars:
-                xs.append(cx)
-                ks.append(k)
-    if len(xs) >= 4:
-        a, b = np.polyfit(np.array(ks, float), np.array(xs, float), 1)[::-1]
-        if 0.8 * pitch < b < 1.2 * pitch:
-            pitch, origin = float(b), float(a)
-        else:
-            origin = left + pitch / 2
-    else:
-        origin = left + pitch / 2
+    steps = np.diff(centres)
+    steps = steps[(steps > 0.5 * cap) & (steps < 1.5 * cap)]
+    pitch = float(np.median(steps)) if len(steps) else cap
+    # index each glyph by walking left to right (robust to merged or missing glyphs)
+    ks = [0]
+    for step in np.diff(centres):
+        ks.append(ks[-1] + max(1, int(round(step / pitch))))
+    ks_arr = np.array(ks, float)
+    keep = ks_arr < n_chars
+    if keep.sum() < 4:
+        return None
+    degree = 2 if keep.sum() >= 12 else 1
+    coeffs = np.polyfit(ks_arr[keep], centres[keep], degree)
+    grid = np.polyval(coeffs, np.arange(n_chars, dtype=float))
+    local_pitch = np.gradient(grid)
+    pitch = float(np.median(local_pitch))
+    if not 0.5 * cap < pitch < 1.8 * cap:
+        return None
     # local baseline: bottoms of the full-height glyphs (a line may slant across the crop)
     tall = [c for c in comps if c[3] >= 0.75 * cap and c[2] <= pitch * 1.1]
+    glyph_cap = pitch * cap_per_pitch()  # the fixed pitch gives the scale more surely than heights
     if len(tall) >= 4:
-        glyph_cap = float(np.median([c[3] for c in tall]))
         slope, base = np.polyfit([c[4] for c in tall], [c[1] + c[3] for c in tall], 1)
         if abs(slope) > 0.15:
             slope, base = 0.0, bottom
     else:
-        glyph_cap, slope, base = cap, 0.0, bottom
+        slope, base = 0.0, bottom
     by_cell: dict[int, list] = {}
     for comp in comps:
-        k = int(round((comp[4] - origin) / pitch))
-        if 0 <= k < n_chars and comp[2] <= pitch * 1.1 and abs(comp[4] - origin - k * pitch) < pitch * 0.4:
+        k = int(np.argmin(np.abs(grid - comp[4])))
+        if comp[2] <= pitch * 1.1 and abs(comp[4] - grid[k]) < pitch * 0.4:
             by_cell.setdefault(k, []).append(comp)
     cells = []
     for k in range(n_chars):
-        cx = origin + k * pitch
+        cx = float(grid[k])
         if k in by_cell:
             x0 = min(c[0] for c in by_cell[k])
             x1 = max(c[0] + c[2] for c in by_cell[k])

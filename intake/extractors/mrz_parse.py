@@ -225,7 +225,8 @@ def detect_format(lines: list[str]) -> str:
         if all(33 <= n <= 39 for n in lengths):
             head = lines[0][:5]
             score = sum(a == b or b in dict(_confusions(a, MRZ_CHARS)) for a, b in zip("IDFRA", head))
-            return "fr_cni_2x36" if score >= 4 else "td2"
+            # the second character must be D (or a look-alike): 'I<FRA' is a French TD2 card
+            return "fr_cni_2x36" if score >= 4 and head[1:2] in ("D", "0", "O") else "td2"
     raise MrzParseError(f"no MRZ format has {len(lines)} lines of lengths {lengths}")
 
 
@@ -350,7 +351,9 @@ def _repair_names(fmt: str, chosen: list[list[str]], grid) -> None:
     """Fillers read as K, S or Z: restore them from the structure NAME<<GIVEN<NAMES<<<<."""
     for li, s, e in _name_spans(fmt):
         field_chars = chosen[li][s:e]
-        fixed = repair_name_field("".join(field_chars))
+        # the laminated CNI's surname field has no '<<' separator, and its given names use '<<'
+        # (K and '<' weigh the same modulo 10: no check digit can tell them apart)
+        fixed = repair_name_field("".join(field_chars), separator=not (fmt == "fr_cni_2x36" and li == 0))
         for i, (old, new) in enumerate(zip(field_chars, fixed)):
             if old != new:
                 chosen[li][s + i] = new
@@ -360,7 +363,7 @@ def _repair_names(fmt: str, chosen: list[list[str]], grid) -> None:
                 grid[li][s + i] = [(new, 0.0)] + [(c, max(cost, 0.3)) for c, cost in rest]
 
 
-def repair_name_field(text: str) -> str:
+def repair_name_field(text: str, separator: bool = True) -> str:
     """Undo fillers read as letters: trailing runs of K/S/Z and a missing '<<' separator."""
     chars = list(text)
     n = len(chars)
@@ -398,8 +401,10 @@ def repair_name_field(text: str) -> str:
                 chars[i] = FILLER
     # 2. The primary/secondary separator: if no '<<' inside the names, a doubled look-alike is it.
     body = "".join(chars).rstrip(FILLER)
-    if body and FILLER * 2 not in body:
-        for pair in ("KK", "ZZ", "SS"):
+    if separator and body:
+        # only when no '<<' was read at all (MIKKO<<JUKKA keeps its KK)
+        pairs = ("KK", "ZZ", "SS") if FILLER * 2 not in body else ()
+        for pair in pairs:  # a doubled K inside a name is a '<<' separator read wrong
             pos = body.find(pair)
             if 0 < pos < len(body) - 2:
                 chars[pos] = chars[pos + 1] = FILLER
