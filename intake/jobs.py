@@ -266,7 +266,8 @@ def check_dossier(dossier_id: int, trigger: str = "upload", today: date | None =
         for position, finding in enumerate(findings):
             row = FindingRow(dossier_id=dossier_id, run_id=run.id, position=position, code=finding.code,
                              severity=finding.severity, requirement=finding.requirement, file=finding.file,
-                             page=finding.page, message=finding.message, details=finding.details)
+                             page=finding.page, message=finding.message, details=finding.details,
+                             state="open")
             old = previous.get(row.key())
             if old is not None and old.state != "open":
                 row.state, row.note, row.decided_by, row.decided_at = (
