@@ -238,13 +238,13 @@ def _reread_code_line(pt: PageText, raw: str):
     pieces = [p for p in raw.replace("-", " ").split() if p]
     if not pieces:
         return None
-    words = pt.words()
     lines: dict[tuple, list] = {}
-    for w in words:
-        lines.setdefault((w.block, w.line, w.top // 200), []).append(w)
+    for index, band in enumerate(pt.bands):
+        for w in band.boxes:
+            lines.setdefault((index, w.block, w.line), []).append(w)
     best = None
     for ws in lines.values():
-            hits = [w for w in ws if any(p in w.text or w.text in p for p in pieces if len(w.text) >= 2)]
+        hits = [w for w in ws if any(p in w.text or w.text in p for p in pieces if len(w.text) >= 2)]
         if len(hits) >= max(1, len(pieces) // 2) and (best is None or len(hits) > len(best)):
             best = hits
     if not best:
