@@ -136,7 +136,9 @@ def mrz_truncation(surname: str | None, given_names: str | Sequence[str] | None,
     g = "<".join(_flat_tokens(given_names))
     total = len(s) + (2 + len(g) if g else 0)
     if not g:
-        return len(s) >= width - 1, False
+        # The surname filled the field: it may be cut, and the given names had no room at all.
+        full = len(s) >= width - 2
+        return full, full
     return False, total >= width - 1
 
 
@@ -147,18 +149,20 @@ def strip_connectors(tokens: list[str]) -> list[str]:
 
 def compare_surname(doc_surname: str | Sequence[str] | None, person: Person, truncated: bool = False) -> str:
     """MATCH, NEAR or NONE for the surname read on a document against the declared person."""
-    doc = strip_connectors(_flat_tokens(doc_surname))
-    if not doc:
+    raw = _flat_tokens(doc_surname)
+    if not raw:
         return NONE
-    doc_joined = _joined(doc)
+    readings = [raw] + ([strip_connectors(raw)] if strip_connectors(raw) != raw else [])
     variants = surname_variants(person)
-    for v in variants:
-        decl = _joined(v)
-        if doc_joined == decl:
-            return MATCH
-        if truncated and len(doc_joined) >= 2 and decl.startswith(doc_joined):
-            return MATCH
-    if any(_near_tokens(doc, v) for v in variants):
+    for doc in readings:
+        doc_joined = _joined(doc)
+        for v in variants:
+            decl = _joined(v)
+            if doc_joined == decl:
+                return MATCH
+            if truncated and len(doc_joined) >= 2 and decl.startswith(doc_joined):
+                return MATCH
+    if any(_near_tokens(doc, v) for doc in readings for v in variants):
         return NEAR
     return NONE
 
@@ -167,7 +171,8 @@ def compare_given_names(doc_given: str | Sequence[str] | None, person: Person, t
     """MATCH when the document's given names start with the declared first given name."""
     doc = _flat_tokens(doc_given)
     if not doc:
-        return NONE
+        # An MRZ whose surname filled the whole name field has no room left for given names.
+        return MATCH if truncated and person.given_names else NONE
     variants = first_name_variants(person)
     prefixes = [_joined(doc[:k]) for k in range(1, len(doc) + 1)]
     for v in variants:
@@ -216,23 +221,23 @@ def compare_names(doc_surname: str | Sequence[str] | None, doc_given: str | Sequ
     )
 
 
-def _find_run(tokens: Sequence[str], target: str, skip: frozenset[int] = frozenset()) -> tuple[int, int] | None:
-    """Indices [i, j) of a run of tokens whose glued form is `target`, avoiding `skip`."""
+def _find_runs(tokens: Sequence[str], target: str, skip: frozenset[int] = frozenset()) -> list[tuple[int, int]]:
+    """Every [i, j) run of tokens whose glued form is `target`, avoiding `skip`."""
+    out: list[tuple[int, int]] = []
     if not target:
-        return None
+        return out
     for i in range(len(tokens)):
-        if i in skip:
-            continue
         acc = ""
         for j in range(i, len(tokens)):
             if j in skip:
                 break
             acc += tokens[j]
             if acc == target:
-                return i, j + 1
+                out.append((i, j + 1))
+                break
             if not target.startswith(acc):
                 break
-    return None
+    return out
 
 
 @dataclass(frozen=True)
@@ -265,25 +270,21 @@ def match_holder_name(holder_name: str | None, person: Person) -> HolderNameMatc
     tokens = holder_tokens(holder_name)
     best: HolderNameMatch | None = None
     for sv in surname_variants(person):
-        run = _find_run(tokens, _joined(sv))
-        if run is None:
-            continue
-        used = set(range(*run))
-        given = False
-        for fv in first_name_variants(person):
-            grun = _find_run(tokens, _joined(fv), frozenset(used))
-            if grun is not None:
-                used |= set(range(*grun))
-                given = True
-                break
-        rest = [t for k, t in enumerate(tokens) if k not in used and t not in CONNECTORS]
-        # Other declared given names are not "other words".
-        others = {t for g in person.given_names for t in name_tokens(g)} | {
-            t for v in surname_variants(person) for t in v
-        }
-        cand = HolderNameMatch(surname=True, given=given, other_words=len([t for t in rest if t not in others]))
-        if best is None or (cand.given, -cand.other_words) > (best.given, -best.other_words):
-            best = cand
+        for run in _find_runs(tokens, _joined(sv)):
+            used = set(range(*run))
+            # Try every place of the first name too: a first name may repeat the surname (THOMAS THOMAS).
+            placements = [set(range(*g)) for fv in first_name_variants(person)
+                          for g in _find_runs(tokens, _joined(fv), frozenset(used))] or [set()]
+            for extra in placements:
+                given = bool(extra)
+                taken = used | extra
+                rest = [t for k, t in enumerate(tokens) if k not in taken and t not in CONNECTORS]
+                # Once the first given name is there, the other declared given names are not "other words".
+                others = {t for g in person.given_names for t in name_tokens(g)} if given else set()
+                cand = HolderNameMatch(surname=True, given=given,
+                                       other_words=len([t for t in rest if t not in others]))
+                if best is None or (cand.given, -cand.other_words) > (best.given, -best.other_words):
+                    best = cand
     if best is None:
         return HolderNameMatch(surname=False, given=False, other_words=len(tokens))
     return best
