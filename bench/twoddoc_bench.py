@@ -74,7 +74,11 @@ def generated_cases(bills: int, seed: int):
         yield "skew", degrade.skew(page, rng.uniform(-4, 4)), truth[mode]
         yield f"rot{(90, 180, 270)[i % 3]}", degrade.rotate_quarter(page, (90, 180, 270)[i % 3]), truth[mode]
         yield "jpeg_low", degrade.jpeg_roundtrip(page, rng.randint(20, 35)), truth[mode]
-        yield "phone", degrade.phone_photo(page, rng), truth[mode]
+        photo = degrade.phone_photo(page, rng)
+        yield "phone", photo, truth[mode]
+        # Beyond the corpus: a shaky hand (extra blur) and a farther phone (smaller page).
+        yield "phone_blur1.5", cv2.GaussianBlur(photo, (0, 0), 1.5), truth[mode]
+        yield "phone_far", degrade.phone_photo(page, rng, long_side=1400), truth[mode]
 
 
 def main() -> None:

@@ -154,3 +154,9 @@ def test_given_two_2ddocs_on_one_page_when_read_then_both_are_returned():
     docs = read_2ddocs(page, CERTS_DIR)
     assert sorted(d.doc_type for d in docs) == ["01", "28"]
     assert all(d.signature_valid for d in docs)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_given_a_small_blurred_photo_when_read_then_found_by_enlarging_the_code_region(seed):
+    # 150 dpi equivalent, 3-pixel modules, blur: the whole-page pass misses these.
+    assert _read_one(_photo(_page(150, 3), 1.2, seed)).signature_valid is True
