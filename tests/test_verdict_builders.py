@@ -138,7 +138,10 @@ def pieces_for(decl: Declared, requirement: str) -> list[Document]:
 
 def complete_pieces(decl: Declared) -> dict[str, list[Document]]:
     """One good piece set per needed requirement, keyed by requirement."""
-    return {s.requirement: pieces_for(decl, s.requirement) for s in explain(decl, R) if s.needed}
+    people = decl.people()
+    return {s.requirement: pieces_for(decl, s.requirement) for s in explain(decl, R)
+            if s.needed and (s.holder is None or s.holder in people)
+            and not (s.requirement == "hosting_attestation" and "host" not in people)}
 
 
 def flat(pieces: dict[str, list[Document]], without: str | None = None) -> list[Document]:

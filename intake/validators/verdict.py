@@ -365,17 +365,17 @@ def _candidates(ctx: _Ctx, req: Requirement) -> list[int]:
 
 
 def _address_candidate(ctx: _Ctx, i: int, role: str) -> bool:
-    """A bill whose holder name contains the person's surname (RULES.md), unless it is plainly the
-    bill of the other person whose address is asked for (the applicant's own bill is not the host's);
-    a bill in nobody's name is a candidate too, to be reported as in the wrong name."""
+    """A bill whose holder name contains the person's surname (RULES.md), unless it plainly names
+    another declared person; a bill in nobody's name is a candidate too, reported as in the wrong name."""
     people = ctx.declared.people()
     name = address_fields(ctx.documents[i]).get("holder_name")
     if not any(address_holder_matches(name, p) for p in people.values()):
         return True
     if not address_holder_matches(name, people[role]):
         return False
-    rivals = {r.holder for r in REQUIREMENTS
-              if r.match == "address" and ctx.needed.get(r.name) and r.holder != role}
+    # A bill that plainly names another declared person is theirs (the applicant's own bill is not
+    # the host's); a minor's legal representative's bill is the applicant's home, though.
+    rivals = {r for r in people if r != role and not (role == "applicant" and r == "legal_representative")}
     holder = ctx.assignment.holders[i]
     if holder in rivals:
         mine = ctx.assignment.matches[i][role]
@@ -513,6 +513,9 @@ def judge(declared: Declared, documents: list[Document], file_findings: list[Fin
 
 
 def _has_actionable(findings: list[Finding], requirement: str, cands: list[int], ctx: _Ctx) -> bool:
+    """Some blocking or review finding names the requirement, or is about one of its candidate pieces."""
     if any(f.requirement == requirement and f.severity in ACTIONABLE for f in findings):
         return True
-    return any(f.severity in ACTIONABLE for i in cands for f in ctx.upstream.get(i, []))
+    places = {(ctx.documents[i].file, p) for i in cands for p in ctx.documents[i].pages}
+    return any(f.severity in ACTIONABLE and (f.file, f.page) in places for f in findings) or any(
+        f.severity in ACTIONABLE for i in cands for f in ctx.upstream.get(i, []))
