@@ -125,7 +125,8 @@ def plausible_mrz(mrz: Any) -> bool:
         return False
     if lines[0][0] not in "PIACV":
         return False
-    return sum(line.count("<") for line in lines) >= 3
+    # Every MRZ separates surname from given names with '<<' and pads with fillers.
+    return any("<<" in line for line in lines) and sum(line.count("<") for line in lines) >= 4
 
 
 def _needs_rest(kind: str) -> bool:
@@ -266,7 +267,7 @@ def _barcode_texts(image: np.ndarray) -> list[str]:
     try:
         import zxingcpp
 
-        fmts = zxingcpp.BarcodeFormat.QRCode | zxingcpp.BarcodeFormat.DataMatrix
+        fmts = [zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.DataMatrix]
         return [r.text for r in zxingcpp.read_barcodes(image, formats=fmts)]
     except Exception:
         return []

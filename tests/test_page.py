@@ -1,0 +1,51 @@
+"""read_page end to end on rendered specimens, with the real tesseract."""
+
+import random
+from datetime import date
+
+import numpy as np
+import pytest
+
+from fixtures import specimens as S
+from fixtures.degrade import to_bgr
+from fixtures.people import make_person
+from intake.extractors.page import read_page
+
+R = date(2026, 11, 26)
+
+
+@pytest.fixture(scope="module")
+def person():
+    return make_person(random.Random(7), 30, R)
+
+
+def test_a_bill_is_a_proof_of_address_with_its_issue_date_and_addressee(person):
+    # Given an energy bill rendered at 200 dpi
+    spec = S.bill(random.Random(7), person, date(2026, 9, 3))
+    # When its page is read
+    page = read_page(to_bgr(spec.pages[0]), 1)
+    # Then it is a proof of address with the printed issue date, postcode and city
+    assert page.kind == "proof_of_address" and page.confidence >= 0.8
+    assert page.fields["issue_date"] == "2026-09-03"
+    assert page.fields["postcode"] == spec.fields["postcode"] and page.fields["city"] == spec.fields["city"]
+    assert page.fields["document_subtype"] == "bill"
+    assert any(c["used"] and c["date"] == "2026-09-03" for c in page.evidence["date_candidates"])
+
+
+def test_an_ephoto_sheet_gives_its_code_and_date():
+    spec = S.ephoto_sheet(random.Random(11), date(2026, 10, 1))
+    page = read_page(to_bgr(spec.pages[0]), 1)
+    assert page.kind == "photo_code"
+    assert len(page.fields["code"]) == 22 and page.fields["photo_date"] == "2026-10-01"
+
+
+def test_a_blank_page_is_unreadable_with_its_reason():
+    spec = S.blank_page()
+    page = read_page(to_bgr(spec.pages[0]), 3)
+    assert page.unreadable == "page blanche" and page.kind == "unknown"
+
+
+def test_an_unrelated_page_is_unknown(person):
+    spec = S.unrelated(random.Random(5), person, R)
+    page = read_page(to_bgr(spec.pages[0]), 1)
+    assert page.kind == "unknown" and page.unreadable is None
