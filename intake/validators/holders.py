@@ -91,6 +91,10 @@ def assign_holders(declared: Declared, documents: list[Document]) -> Assignment:
     for i, doc in enumerate(documents):
         per_role = {role: match_person(doc, role, p) for role, p in people.items()}
         matches.append(per_role)
+        if doc.kind == "photo_code":
+            # No name on an e-photo sheet: the dossier's photo is the applicant's by what it is for.
+            holders.append("applicant")
+            continue
         cands = [m for m in per_role.values() if m.candidate]
         if not cands:
             holders.append("unknown")
