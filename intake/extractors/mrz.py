@@ -5,8 +5,8 @@
 
 Locating is OpenCV morphology (mrz_locate), reading is per-cell OCR-B template matching
 (mrz_ocr: positions are kept, fillers are never collapsed), and the check digits choose among the
-per-position candidates (mrz_parse). Tesseract is used only as a second opinion on bands whose
-check digits still fail, on the MRZ band alone, with an MRZ whitelist.
+per-position candidates (mrz_parse). Tesseract is not used here: its LSTM model collapses runs of
+`<`, while fixed-pitch cells keep every position, and matching 37 glyphs is faster than a tesseract call.
 """
 
 from __future__ import annotations
