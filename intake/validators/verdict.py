@@ -23,7 +23,7 @@ from typing import Any
 from intake.documents import FINDING_SEVERITY, IDENTITY_KINDS, Document, Finding, status_of
 from intake.dossier import Declared, Person
 from intake.validators import messages as msg
-from intake.validators.holders import DIFFERS, EQUAL, UNKNOWN, Assignment, PersonMatch, assign_holders, match_person
+from intake.validators.holders import DIFFERS, UNKNOWN, Assignment, PersonMatch, assign_holders
 from intake.validators.names import (
     MATCH,
     NEAR,
@@ -34,6 +34,7 @@ from intake.validators.names import (
     surname_distance,
 )
 from intake.validators.rules import (
+    DECIDED,
     REQUIREMENTS,
     Requirement,
     RequirementStatus,
@@ -260,7 +261,7 @@ def _address_problems(ctx: _Ctx, i: int, role: str, req: Requirement) -> list[Fi
         out.append(_finding("proof_of_address_date_missing", msg.proof_of_address_date_missing(months), doc))
     elif not proof_of_address_fresh(issued, ctx.ref, subtype):
         out.append(_finding("proof_of_address_too_old",
-                            msg.proof_of_address_too_old(issued, months, months != 6), doc))
+                            msg.proof_of_address_too_old(issued, months, months != DECIDED.proof_of_address_months), doc))
     mismatch = _address_mismatch(f, ctx.declared)
     if mismatch:
         out.append(_finding("proof_of_address_address_mismatch", msg.proof_of_address_address_mismatch(*mismatch), doc))
