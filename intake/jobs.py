@@ -13,7 +13,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from intake.db import session_scope
@@ -88,8 +88,13 @@ def add_upload(dossier_id: int, name: str, stream: BinaryIO, *, replaces: int | 
             f"{settings.max_file_bytes // (1024 * 1024)} Mo). Fournir un fichier plus léger.",
             file=name).to_json()]
     with session_scope() as session:
+        # Bump in one statement, first: it takes the write lock (SQLite ignores FOR UPDATE), so a
+        # check finishing meanwhile cannot overwrite "pending" with the verdict of older pieces.
+        bumped = session.execute(update(Dossier).where(Dossier.id == dossier_id)
+                                 .values(revision=Dossier.revision + 1, status="pending")
+                                 .execution_options(synchronize_session=False))
         dossier = session.get(Dossier, dossier_id, with_for_update=True)
-        if dossier is None:
+        if dossier is None or bumped.rowcount != 1:
             raise LookupError(f"dossier {dossier_id} not found")
         if replaces is not None:
             old = session.get(Upload, replaces)
@@ -100,8 +105,6 @@ def add_upload(dossier_id: int, name: str, stream: BinaryIO, *, replaces: int | 
                         size=size, state=state, file_findings=findings, replaces_id=replaces,
                         pipeline_version=PIPELINE_VERSION if state == "done" else None)
         session.add(upload)
-        dossier.revision += 1
-        dossier.status = "pending"
         session.flush()
         audit(session, "upload_added" if replaces is None else "upload_replaced", dossier_id, actor=actor,
               user_id=user_id, upload_id=upload.id, sha256=sha, size=size)
@@ -249,6 +252,10 @@ def check_dossier(dossier_id: int, trigger: str = "upload", today: date | None =
     result = result_json(reference, status, documents, findings)
 
     with session_scope() as session:
+        # Take the write lock before testing the revision (SQLite ignores FOR UPDATE): an upload
+        # committed between the test and the writes would otherwise get this older verdict.
+        session.execute(update(Dossier).where(Dossier.id == dossier_id, Dossier.revision == revision)
+                        .values(revision=revision).execution_options(synchronize_session=False))
         dossier = session.get(Dossier, dossier_id, with_for_update=True)
         if dossier is None:
             return None

@@ -61,6 +61,11 @@ class Invalid(OperationError):
 
 
 def _visible(session: Session, account: Account, dossier_id: int, lock: bool = False) -> Dossier:
+    if lock:
+        # A no-op write takes the lock first: SQLite ignores FOR UPDATE, and a check finishing
+        # between our read and our write must not be overwritten.
+        session.execute(update(Dossier).where(Dossier.id == dossier_id).values(id=Dossier.id)
+                        .execution_options(synchronize_session=False))
     dossier = session.get(Dossier, dossier_id, with_for_update=lock)
     if dossier is None or dossier.purged_at is not None or not account.can_see(dossier.school):
         raise NotFound("Dossier introuvable.")

@@ -1,0 +1,574 @@
+"""The web service at the HTTP level: every action and every permission, pages and JSON API.
+
+Given two schools and two reviewers on a fresh embedded database, with the in-process worker reading
+uploads with the real tesseract, when they use the pages or the API, then each sees and does only
+what its role allows, and every action lands in the audit trail with who and when.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import threading
+import time
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from conftest import VENV_BIN, base_declared
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+PASSWORD = "mot-de-passe-1"
+
+
+def run_user_add(*args: str, data_dir, password: str):
+    """`intake user add ... --password-stdin` as an administrator types it."""
+    import os
+    import subprocess
+
+    env = dict(os.environ, INTAKE_DATA_DIR=str(data_dir))
+    return subprocess.run([str(VENV_BIN / "intake"), "user", "add", *args, "--password-stdin"], input=password + "\n",
+                          capture_output=True, text=True, timeout=60, env=env)
+
+
+def text_page(lines: list[str], size=(900, 600)) -> bytes:
+    """A small PNG page with some printed French text (read for real by tesseract)."""
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(FONT, 30)
+    for i, line in enumerate(lines):
+        draw.text((40, 40 + 50 * i), line, fill="black", font=font)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+LETTER = text_page(["Lettre de bienvenue", "Merci de votre visite au salon", "du jardin et des plantes."])
+OTHER_LETTER = text_page(["Programme des conférences", "Samedi : les rosiers anciens", "Dimanche : le potager"])
+
+
+@pytest.fixture
+def web(migrated):
+    """The application with its lifespan (database ready, in-process worker), and four accounts."""
+    from fastapi.testclient import TestClient
+
+    from intake.web.app import create_app
+    from intake.web.auth import create_user
+
+    app = create_app()
+    with TestClient(app) as main:
+        create_user("ecole_a", PASSWORD, "school", "Auto-école A")
+        create_user("ecole_b", PASSWORD, "school", "Auto-école B")
+        create_user("verif_1", PASSWORD, "reviewer")
+        create_user("verif_2", PASSWORD, "reviewer")
+        yield Web(app, main)
+    _drain()
+
+
+def _drain() -> None:
+    """Wait for the in-process worker to finish this test's messages (the next test has its own ids)."""
+    from intake.workers.broker import QUEUES, configure
+
+    broker = configure()
+    for queue in QUEUES:
+        if queue in broker.queues:
+            broker.join(queue, timeout=120_000)
+
+
+class Web:
+    def __init__(self, app, main):
+        self.app = app
+        self.main = main
+
+    def client(self, username: str | None = None):
+        from fastapi.testclient import TestClient
+
+        client = TestClient(self.app)
+        if username:
+            login(client, username)
+        return client
+
+    def token(self, username: str) -> dict:
+        r = self.main.post("/api/v1/token", json={"username": username, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def csrf_of(client, path: str = "/connexion") -> str:
+    page = client.get(path)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    token = csrf_of(client)
+    return client.post("/connexion", data={"username": username, "password": password, "csrf_token": token},
+                       follow_redirects=False)
+
+
+def create_dossier_form(client, **fields) -> int:
+    token = csrf_of(client, "/dossiers/nouveau")
+    data = {"csrf_token": token, "reference": "AE-WEB-1", "procedure": "inscription", "motif": "primo",
+            "categories": ["B"], "surname": "Dupont", "given_names": "Jean Pierre", "birth_date": "2005-04-12",
+            "sex": "M", "nationality": "FRA", "address_line": "12 rue des Lilas", "postcode": "75011",
+            "city": "Paris", "reference_date": "2026-11-26"}
+    data.update(fields)
+    r = client.post("/dossiers/nouveau", data=data, follow_redirects=False)
+    assert r.status_code == 303, r.text[:2000]
+    return int(r.headers["location"].rsplit("/", 1)[-1])
+
+
+def wait_settled(client, dossier_id: int, timeout: float = 90) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        state = client.get(f"/dossiers/{dossier_id}/etat").json()
+        if state["settled"]:
+            return state
+        assert time.monotonic() < deadline, f"dossier still pending: {state}"
+        time.sleep(0.2)
+
+
+def upload(client, dossier_id: int, files: dict[str, bytes], token: str | None = None):
+    token = token or csrf_of(client, f"/dossiers/{dossier_id}")
+    return client.post(f"/dossiers/{dossier_id}/pieces", data={"csrf_token": token},
+                       files=[("files", (name, content, "image/png")) for name, content in files.items()],
+                       follow_redirects=False)
+
+
+def audit_actions(dossier_id: int) -> list[tuple[str, str | None]]:
+    from sqlalchemy import select
+
+    from intake.db import session_scope
+    from models import AuditEvent, User
+
+    with session_scope() as session:
+        rows = session.execute(select(AuditEvent.action, User.username, AuditEvent.at)
+                               .outerjoin(User, User.id == AuditEvent.user_id)
+                               .where(AuditEvent.dossier_id == dossier_id).order_by(AuditEvent.id)).all()
+    assert all(at is not None for _a, _u, at in rows)
+    return [(action, user) for action, user, _at in rows]
+
+
+def open_findings(client, dossier_id: int, headers: dict) -> list[dict]:
+    return [f for f in client.get(f"/api/v1/dossiers/{dossier_id}", headers=headers).json()["findings"]
+            if f["state"] == "open"]
+
+
+# --- accounts, sessions, CSRF ----------------------------------------------------------------
+
+
+def test_anonymous_visitor_is_sent_to_login_and_api_asks_for_a_token(web):
+    client = web.client()
+    # When an anonymous visitor opens a page, then the browser is sent to the login page.
+    r = client.get("/dossiers", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/connexion")
+    # And the API answers 401 with a Bearer challenge.
+    r = client.get("/api/v1/dossiers")
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    assert client.get("/api/v1/dossiers", headers={"Authorization": "Bearer forged"}).status_code == 401
+
+
+def test_login_checks_password_and_csrf_and_stores_hashed_password(web):
+    client = web.client()
+    # Given a wrong password, then the login page says so and no session is opened.
+    r = login(client, "ecole_a", "wrong-password")
+    assert r.status_code == 401 and "incorrect" in r.text
+    assert client.get("/dossiers", follow_redirects=False).status_code == 303
+    # Given a login form posted without the session's CSRF token, then it is refused.
+    r = client.post("/connexion", data={"username": "ecole_a", "password": PASSWORD, "csrf_token": "x"})
+    assert r.status_code == 403
+    # Given the right password and token, then the school lands on its dossiers.
+    r = login(client, "ecole_a")
+    assert r.status_code == 303 and r.headers["location"] == "/dossiers"
+    assert client.get("/dossiers").status_code == 200
+    # And the password is stored as a salted scrypt hash, never in clear.
+    from sqlalchemy import select
+
+    from intake.db import session_scope
+    from models import User
+
+    with session_scope() as session:
+        hashes = list(session.scalars(select(User.password_hash)))
+    assert all(h.startswith("scrypt$") and PASSWORD not in h for h in hashes)
+    assert len(set(hashes)) == len(hashes)  # per-user salt: same password, different hashes
+    # When the user logs out, then the session is gone.
+    r = client.post("/deconnexion", data={"csrf_token": csrf_of(client, "/dossiers")}, follow_redirects=False)
+    assert r.status_code == 303
+    assert client.get("/dossiers", follow_redirects=False).status_code == 303
+
+
+def test_secret_key_is_generated_once_and_private(web, data_dir):
+    key_file = data_dir / "secret_key"
+    assert key_file.exists()
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    from intake.web.auth import secret_key
+
+    assert secret_key() == key_file.read_text().strip()
+
+
+def test_user_add_command_creates_accounts_and_refuses_bad_ones(migrated):
+    # When an administrator adds a school user with the password on stdin, then it can log in.
+    r = run_user_add("ecole_c", "--role", "school", "--school", "Auto-école C", data_dir=migrated,
+                     password="un-bon-mot-de-passe")
+    assert r.returncode == 0, r.stderr
+    from intake.web.auth import authenticate
+
+    account = authenticate("ecole_c", "un-bon-mot-de-passe")
+    assert account is not None and account.role == "school" and account.school == "Auto-école C"
+    # When the same name is added again, or a school user has no school, then the command fails.
+    again = run_user_add("ecole_c", "--role", "reviewer", data_dir=migrated, password="un-autre-mot-de-passe")
+    assert again.returncode == 2 and "existe déjà" in again.stderr
+    no_school = run_user_add("ecole_d", "--role", "school", data_dir=migrated, password="un-bon-mot-de-passe")
+    assert no_school.returncode == 2 and "--school" in no_school.stderr
+
+
+# --- the school's side ------------------------------------------------------------------------
+
+
+def test_school_creates_dossier_from_form_and_sees_required_pieces(web):
+    client = web.client("ecole_a")
+    # Given a form with a wrong nationality, then the page names the field and nothing is created.
+    token = csrf_of(client, "/dossiers/nouveau")
+    r = client.post("/dossiers/nouveau", data={
+        "csrf_token": token, "reference": "AE-1", "procedure": "inscription", "motif": "primo",
+        "categories": ["B"], "surname": "Dupont", "given_names": "Jean", "birth_date": "2005-04-12", "sex": "M",
+        "nationality": "France"})
+    assert r.status_code == 422 and "Nationalité" in r.text
+    assert "Aucun dossier" in client.get("/dossiers").text
+    # When the form is right, then the dossier exists, belongs to the school, and is checked at once:
+    # the missing pieces are listed with their French advice.
+    dossier_id = create_dossier_form(client)
+    state = wait_settled(client, dossier_id)
+    assert state["status"] == "incomplete"
+    page = html.unescape(client.get(f"/dossiers/{dossier_id}").text)
+    assert "AE-WEB-1" in page and "Incomplet" in page
+    assert "missing_piece" in page and "pièce d'identité" in page
+    declared = client.get(f"/api/v1/dossiers/{dossier_id}", headers=web.token("ecole_a")).json()["declared"]
+    assert declared["applicant"]["given_names"] == ["Jean", "Pierre"]
+    assert ("dossier_created", "ecole_a") in audit_actions(dossier_id)
+
+
+def test_school_uploads_several_files_and_watches_the_check_settle(web):
+    client = web.client("ecole_a")
+    dossier_id = create_dossier_form(client)
+    wait_settled(client, dossier_id)
+    # When the school sends two files at once the way the page's script does (header token), then
+    # both are accepted and the dossier goes back to pending.
+    token = csrf_of(client, f"/dossiers/{dossier_id}")
+    r = client.post(f"/dossiers/{dossier_id}/pieces", headers={"X-CSRF-Token": token},
+                    files=[("files", ("lettre.png", LETTER, "image/png")),
+                           ("files", ("programme.png", OTHER_LETTER, "image/png"))])
+    assert r.status_code == 202 and len(r.json()["uploads"]) == 2
+    assert client.get(f"/dossiers/{dossier_id}/etat").json()["status"] == "pending"
+    # Then the status settles without the page being reloaded, and the live fragment shows each piece.
+    state = wait_settled(client, dossier_id)
+    assert state["uploads_pending"] == 0 and state["uploads_read"] == 2
+    fragment = client.get(f"/dossiers/{dossier_id}/partiel").text
+    assert "lettre.png" in fragment and "programme.png" in fragment
+    assert "unknown_piece" in fragment or "unreadable_piece" in fragment
+    actions = audit_actions(dossier_id)
+    assert actions.count(("upload_added", "ecole_a")) == 2
+
+
+def test_upload_without_csrf_token_is_refused_and_stores_nothing(web, data_dir):
+    client = web.client("ecole_a")
+    dossier_id = create_dossier_form(client)
+    r = client.post(f"/dossiers/{dossier_id}/pieces", files=[("files", ("a.png", LETTER, "image/png"))])
+    assert r.status_code == 403
+    r = client.post(f"/dossiers/{dossier_id}/pieces", headers={"X-CSRF-Token": "forged"},
+                    files=[("files", ("a.png", LETTER, "image/png"))])
+    assert r.status_code == 403
+    assert not (data_dir / "files").exists() or not any(p.is_file() for p in (data_dir / "files").rglob("*"))
+
+
+def test_file_over_the_size_limit_becomes_an_unsupported_file_finding(web, monkeypatch):
+    from intake.settings import reset_settings
+
+    monkeypatch.setenv("INTAKE_MAX_FILE_BYTES", "1000")
+    reset_settings()
+    client = web.client("ecole_a")
+    dossier_id = create_dossier_form(client)
+    wait_settled(client, dossier_id)
+    r = upload(client, dossier_id, {"gros.png": LETTER})
+    assert r.status_code == 303
+    wait_settled(client, dossier_id)
+    findings = open_findings(client, dossier_id, web.token("ecole_a"))
+    assert any(f["code"] == "unsupported_file" and f["file"] == "gros.png" for f in findings)
+
+
+def test_replacing_a_piece_rechecks_the_dossier(web):
+    client = web.client("ecole_a")
+    dossier_id = create_dossier_form(client)
+    upload(client, dossier_id, {"lettre.png": LETTER})
+    before = wait_settled(client, dossier_id)
+    headers = web.token("ecole_a")
+    upload_id = client.get(f"/api/v1/dossiers/{dossier_id}", headers=headers).json()["uploads"][0]["id"]
+    # When the school replaces the piece, then the old one is marked replaced and a new check runs.
+    token = csrf_of(client, f"/dossiers/{dossier_id}")
+    r = client.post(f"/dossiers/{dossier_id}/pieces/{upload_id}/remplacer", data={"csrf_token": token},
+                    files={"file": ("programme.png", OTHER_LETTER, "image/png")}, follow_redirects=False)
+    assert r.status_code == 303
+    after = wait_settled(client, dossier_id)
+    assert after["revision"] > before["revision"]
+    detail = client.get(f"/api/v1/dossiers/{dossier_id}", headers=headers).json()
+    states = {u["name"]: u["state"] for u in detail["uploads"]}
+    assert states == {"lettre.png": "replaced", "programme.png": "done"}
+    assert detail["result"] is not None and [p["file"] for p in detail["result"]["pieces"]] in ([], ["programme.png"])
+    assert ("upload_replaced", "ecole_a") in audit_actions(dossier_id)
+    # And a piece already replaced cannot be replaced again.
+    r = client.post(f"/dossiers/{dossier_id}/pieces/{upload_id}/remplacer", data={"csrf_token": token},
+                    files={"file": ("x.png", LETTER, "image/png")})
+    assert r.status_code == 409
+
+
+def test_a_school_never_sees_another_schools_dossier(web):
+    client_a = web.client("ecole_a")
+    dossier_id = create_dossier_form(client_a)
+    upload(client_a, dossier_id, {"lettre.png": LETTER})
+    wait_settled(client_a, dossier_id)
+    upload_id = client_a.get(f"/api/v1/dossiers/{dossier_id}", headers=web.token("ecole_a")).json()["uploads"][0]["id"]
+    client_b = web.client("ecole_b")
+    token_b = csrf_of(client_b, "/dossiers")
+    # Then every page, fragment, image, upload and API call answers "not found" for school B.
+    for path in (f"/dossiers/{dossier_id}", f"/dossiers/{dossier_id}/etat", f"/dossiers/{dossier_id}/partiel",
+                 f"/pieces/{upload_id}/pages/1.png"):
+        assert client_b.get(path).status_code == 404, path
+    r = client_b.post(f"/dossiers/{dossier_id}/pieces", data={"csrf_token": token_b},
+                      files=[("files", ("x.png", LETTER, "image/png"))])
+    assert r.status_code == 404
+    headers_b = web.token("ecole_b")
+    assert client_b.get(f"/api/v1/dossiers/{dossier_id}", headers=headers_b).status_code == 404
+    assert client_b.get("/api/v1/dossiers", headers=headers_b).json() == []
+    assert "AE-WEB-1" not in client_b.get("/dossiers").text
+    # While school A and the reviewers see it.
+    assert [d["id"] for d in client_a.get("/api/v1/dossiers", headers=web.token("ecole_a")).json()] == [dossier_id]
+    assert client_a.get(f"/pieces/{upload_id}/pages/1.png").headers["content-type"] == "image/png"
+    reviewer = web.client("verif_1")
+    image = reviewer.get(f"/pieces/{upload_id}/pages/1.png")
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+    assert reviewer.get(f"/pieces/{upload_id}/pages/2.png").status_code == 404
+
+
+def test_school_users_cannot_use_the_reviewers_side(web):
+    client = web.client("ecole_a")
+    dossier_id = create_dossier_form(client)
+    wait_settled(client, dossier_id)
+    token = csrf_of(client, "/dossiers")
+    assert client.get("/revue").status_code == 403
+    assert client.get(f"/revue/{dossier_id}").status_code == 403
+    assert client.post(f"/revue/{dossier_id}/prendre", data={"csrf_token": token}).status_code == 403
+    headers = web.token("ecole_a")
+    assert client.post(f"/api/v1/dossiers/{dossier_id}/claim", headers=headers).status_code == 403
+    finding_id = open_findings(client, dossier_id, headers)[0]["id"]
+    r = client.post(f"/api/v1/findings/{finding_id}/accept", headers=headers, json={"note": "ok"})
+    assert r.status_code == 403
+    # And reviewers do not create dossiers or upload.
+    reviewer = web.client("verif_1")
+    assert reviewer.get("/dossiers/nouveau").status_code == 403
+    r = reviewer.post("/api/v1/dossiers", headers=web.token("verif_1"), json=base_declared())
+    assert r.status_code == 403
+
+
+# --- the reviewers' side ----------------------------------------------------------------------
+
+
+def _checked_dossier(web, school: str = "ecole_a", reference: str = "AE-WEB-1") -> int:
+    client = web.client(school)
+    dossier_id = create_dossier_form(client, reference=reference)
+    wait_settled(client, dossier_id)
+    return dossier_id
+
+
+def test_queue_lists_dossiers_needing_review_oldest_first_with_filters(web):
+    first = _checked_dossier(web, "ecole_a", "AE-A-1")
+    second = _checked_dossier(web, "ecole_b", "AE-B-1")
+    reviewer = web.client("verif_1")
+    page = reviewer.get("/revue").text
+    assert page.index("AE-A-1") < page.index("AE-B-1")
+    headers = web.token("verif_1")
+    assert [d["id"] for d in reviewer.get("/api/v1/queue", headers=headers).json()] == [first, second]
+    # Filtered by school, by code and by status.
+    assert [d["id"] for d in reviewer.get("/api/v1/queue?school=Auto-école B", headers=headers).json()] == [second]
+    assert "AE-A-1" not in reviewer.get("/revue", params={"ecole": "Auto-école B"}).text
+    assert len(reviewer.get("/api/v1/queue?code=missing_piece", headers=headers).json()) == 2
+    assert reviewer.get("/api/v1/queue?code=mrz_invalid", headers=headers).json() == []
+    assert reviewer.get("/api/v1/queue?status=complete", headers=headers).json() == []
+    assert "AE-A-1" in reviewer.get("/revue", params={"code": "missing_piece", "statut": "incomplete"}).text
+
+
+def test_claiming_is_exclusive_even_when_two_reviewers_click_at_once(web):
+    dossier_id = _checked_dossier(web)
+    one, two = web.client("verif_1"), web.client("verif_2")
+    tokens = {"verif_1": csrf_of(one, "/revue"), "verif_2": csrf_of(two, "/revue")}
+    results = {}
+    barrier = threading.Barrier(2)
+
+    def take(name, client):
+        barrier.wait()
+        results[name] = client.post(f"/revue/{dossier_id}/prendre", data={"csrf_token": tokens[name]},
+                                    follow_redirects=False).status_code
+
+    threads = [threading.Thread(target=take, args=(n, c)) for n, c in (("verif_1", one), ("verif_2", two))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results.values()) == [303, 409]
+    winner = "verif_1" if results["verif_1"] == 303 else "verif_2"
+    loser_client = two if winner == "verif_1" else one
+    # The loser sees who holds it, read-only; its decisions are refused.
+    page = loser_client.get(f"/revue/{dossier_id}").text
+    assert f"Pris en charge par {winner}" in page
+    headers_loser = web.token("verif_2" if winner == "verif_1" else "verif_1")
+    finding_id = open_findings(loser_client, dossier_id, headers_loser)[0]["id"]
+    r = loser_client.post(f"/api/v1/findings/{finding_id}/accept", headers=headers_loser, json={"note": "vu"})
+    assert r.status_code == 409
+    assert audit_actions(dossier_id).count(("dossier_claimed", winner)) == 1
+    # When the holder releases it, the other reviewer can take it.
+    winner_client = one if winner == "verif_1" else two
+    r = winner_client.post(f"/revue/{dossier_id}/liberer", data={"csrf_token": tokens[winner]},
+                           follow_redirects=False)
+    assert r.status_code == 303
+    assert loser_client.post(f"/api/v1/dossiers/{dossier_id}/claim", headers=headers_loser).status_code == 204
+    assert ("dossier_released", winner) in audit_actions(dossier_id)
+
+
+def test_accepting_a_finding_needs_a_note_and_is_audited_and_kept_at_the_next_check(web):
+    dossier_id = _checked_dossier(web)
+    reviewer = web.client("verif_1")
+    token = csrf_of(reviewer, "/revue")
+    headers = web.token("verif_1")
+    finding = open_findings(reviewer, dossier_id, headers)[0]
+    # Without the claim, deciding is refused.
+    r = reviewer.post(f"/revue/constats/{finding['id']}/accepter", data={"csrf_token": token, "note": "vu"})
+    assert r.status_code == 409
+    reviewer.post(f"/revue/{dossier_id}/prendre", data={"csrf_token": token})
+    # Without a note, accepting is refused.
+    r = reviewer.post(f"/revue/constats/{finding['id']}/accepter", data={"csrf_token": token, "note": "  "})
+    assert r.status_code == 422
+    # Without the CSRF token, too.
+    r = reviewer.post(f"/revue/constats/{finding['id']}/accepter", data={"note": "Original vu au guichet."})
+    assert r.status_code == 403
+    # With a note, the finding is accepted, by whom and when is shown, and the audit has it.
+    r = reviewer.post(f"/revue/constats/{finding['id']}/accepter",
+                      data={"csrf_token": token, "note": "Original vu au guichet."}, follow_redirects=False)
+    assert r.status_code == 303
+    detail = reviewer.get(f"/api/v1/dossiers/{dossier_id}", headers=headers).json()
+    decided = next(f for f in detail["findings"] if f["id"] == finding["id"])
+    assert decided["state"] == "accepted" and decided["decided_by"] == "verif_1" and decided["decided_at"]
+    assert "Original vu au guichet." in reviewer.get(f"/revue/{dossier_id}").text
+    assert ("finding_accepted", "verif_1") in audit_actions(dossier_id)
+    # When the dossier is checked again, the decision is carried over.
+    from intake import jobs
+
+    jobs.check_dossier(dossier_id, trigger="test")
+    again = reviewer.get(f"/api/v1/dossiers/{dossier_id}", headers=headers).json()["findings"]
+    assert sum(1 for f in again if f["state"] == "accepted" and f["note"] == "Original vu au guichet.") == 1
+
+
+def test_resolving_every_open_finding_makes_the_dossier_complete_and_leaves_the_queue(web):
+    dossier_id = _checked_dossier(web)
+    reviewer = web.client("verif_1")
+    headers = web.token("verif_1")
+    assert reviewer.post(f"/api/v1/dossiers/{dossier_id}/claim", headers=headers).status_code == 204
+    for finding in open_findings(reviewer, dossier_id, headers):
+        r = reviewer.post(f"/api/v1/findings/{finding['id']}/resolve", headers=headers, json={})
+        assert r.status_code == 204
+    detail = reviewer.get(f"/api/v1/dossiers/{dossier_id}", headers=headers).json()
+    assert detail["status"] == "complete" and detail["claimed_by"] is None
+    assert reviewer.get("/api/v1/queue", headers=headers).json() == []
+    assert ("finding_resolved", "verif_1") in audit_actions(dossier_id)
+
+
+def test_asking_the_school_for_a_new_piece_shows_the_message_until_it_uploads(web):
+    dossier_id = _checked_dossier(web)
+    reviewer = web.client("verif_1")
+    token = csrf_of(reviewer, "/revue")
+    reviewer.post(f"/revue/{dossier_id}/prendre", data={"csrf_token": token})
+    finding = open_findings(reviewer, dossier_id, web.token("verif_1"))[0]
+    r = reviewer.post(f"/revue/{dossier_id}/demande", data={"csrf_token": token, "finding_id": str(finding["id"]),
+                                                             "message": "Merci de fournir un passeport lisible."},
+                      follow_redirects=False)
+    assert r.status_code == 303
+    assert ("piece_requested", "verif_1") in audit_actions(dossier_id)
+    school = web.client("ecole_a")
+    assert "Merci de fournir un passeport lisible." in school.get(f"/dossiers/{dossier_id}").text
+    # An empty message is refused.
+    r = reviewer.post(f"/revue/{dossier_id}/demande", data={"csrf_token": token, "message": ""})
+    assert r.status_code == 422
+    # Once the school has uploaded something, the request is no longer shown as pending.
+    upload(school, dossier_id, {"passeport.png": LETTER})
+    wait_settled(school, dossier_id)
+    assert "Merci de fournir un passeport lisible." not in school.get(f"/dossiers/{dossier_id}").text
+
+
+def test_review_page_shows_pieces_beside_declared_data_and_the_audit_trail(web):
+    client = web.client("ecole_a")
+    dossier_id = create_dossier_form(client)
+    upload(client, dossier_id, {"lettre.png": LETTER})
+    wait_settled(client, dossier_id)
+    reviewer = web.client("verif_1")
+    page = reviewer.get(f"/revue/{dossier_id}").text
+    assert "Données déclarées" in page and "DUPONT" in page.upper()
+    assert re.search(r'<img src="/pieces/\d+/pages/1\.png"', page)
+    assert "Journal" in page and "Dossier créé" in page and "ecole_a" in page
+    # A reviewer opening the school's page of a dossier is sent to the review page.
+    r = reviewer.get(f"/dossiers/{dossier_id}", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/revue/{dossier_id}"
+
+
+def test_compare_fields_marks_what_differs_from_the_declared_data():
+    from intake.web.labels import compare_fields
+
+    declared = base_declared()
+    rows = {r.name: r for r in compare_fields({"surname": "DUPONT", "given_names": ["JEAN", "PIERRE"],
+                                                "birth_date": "2005-04-21", "sex": "M", "postcode": "75011",
+                                                "city": "PARIS"}, declared)}
+    assert not rows["surname"].differs and not rows["given_names"].differs and not rows["city"].differs
+    assert rows["birth_date"].differs and rows["birth_date"].read == "21/04/2005"
+    assert compare_fields({"surname": "DURAND"}, declared)[0].differs
+    assert compare_fields({"holder_name": "M. JEAN DUPONT"}, declared)[0].differs is False
+    assert compare_fields({"holder_name": "MME CLAIRE MARTIN"}, declared)[0].differs is True
+
+
+# --- the JSON API -----------------------------------------------------------------------------
+
+
+def test_school_software_creates_uploads_and_polls_through_the_api(web):
+    client = web.main
+    headers = web.token("ecole_a")
+    # A malformed dossier.json is refused with the field named.
+    r = client.post("/api/v1/dossiers", headers=headers, json=base_declared(motif="autre"))
+    assert r.status_code == 422 and r.json()["detail"]["field"] == "motif"
+    r = client.post("/api/v1/dossiers", headers=headers, json=base_declared(reference="AE-API-1"))
+    assert r.status_code == 201
+    dossier_id = r.json()["id"]
+    r = client.post(f"/api/v1/dossiers/{dossier_id}/pieces", headers=headers,
+                    files=[("files", ("lettre.png", LETTER, "image/png"))])
+    assert r.status_code == 202 and len(r.json()["uploads"]) == 1
+    deadline = time.monotonic() + 90
+    while not (state := client.get(f"/api/v1/dossiers/{dossier_id}/status", headers=headers).json())["settled"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    detail = client.get(f"/api/v1/dossiers/{dossier_id}", headers=headers).json()
+    if detail["result"] is None:
+        from sqlalchemy import select
+
+        from intake.db import session_scope
+        from models import AuditEvent, CheckRun
+        with session_scope() as session:
+            runs = [(r.id, r.revision, r.status, r.state, str(r.finished_at)) for r in session.scalars(select(CheckRun))]
+            ev = [(e.action, e.details, str(e.at)) for e in session.scalars(select(AuditEvent))]
+        raise AssertionError(f"{state} {runs} {ev}")
+    result = detail["result"]
+    # The stored result has exactly the shape of `intake check --json`.
+    assert set(result) == {"reference", "status", "pieces", "findings"}
+    assert result["reference"] == "AE-API-1" and result["status"] == state["status"]
+    assert {f["code"] for f in result["findings"]} >= {"missing_piece"}
+    # The school's dossier appears in its listing, and the OpenAPI document describes the bearer login.
+    assert [d["reference"] for d in client.get("/api/v1/dossiers", headers=headers).json()] == ["AE-API-1"]
+    spec = client.get("/api/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert "/api/v1/dossiers/{dossier_id}/pieces" in spec["paths"] and "/dossiers" not in spec["paths"]
+    # A wrong password gets no token.
+    assert client.post("/api/v1/token", json={"username": "ecole_a", "password": "nope"}).status_code == 401
