@@ -43,7 +43,8 @@ def _iso_date(value: str) -> date:
 def _setup_logging(verbose: bool) -> None:
     from intake.settings import get_settings
 
-    level = logging.INFO if verbose else getattr(logging, get_settings().log_level.upper(), logging.WARNING)
+    configured = getattr(logging, get_settings().log_level.upper(), logging.WARNING)
+    level = min(logging.INFO, configured) if verbose else configured
     logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
@@ -92,6 +93,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK if result["status"] == "complete" else EXIT_FINDINGS
 
 
+def printable_path(name: str) -> str:
+    """The path as given, with bytes that are not UTF-8 shown as U+FFFD (JSON is UTF-8)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
     from intake.documents import FILE_LEVEL_CODES
     from intake.pipeline import read_file
@@ -105,7 +111,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        reads = list(pool.map(lambda name: read_file(Path(name), name), args.files))
+        reads = list(pool.map(lambda name: read_file(Path(name), printable_path(name)), args.files))
     for read in reads:
         pieces += [d.to_json() for d in read.documents]
         findings += [f.to_json() for f in read.findings if f.code in FILE_LEVEL_CODES or f.code == "check_failed"]

@@ -54,6 +54,9 @@ FINDING_SEVERITY: dict[str, str] = {
     "birth_date_unusual": "review",
     # Added codes (the contract allows additions).
     "identity_expiry_unknown": "review",
+    "medical_opinion_date_missing": "review",
+    "medical_opinion_unfit": "blocking",
+    "training_certificate_mismatch": "blocking",
     "check_failed": "review",
 }
 

@@ -49,14 +49,20 @@ def _unsupported(name: str, reason: str) -> Finding:
     )
 
 
-def _read_page_safely(render: Callable[[int], Any], index: int) -> PageRead:
+class _RenderFailed(Exception):
+    def __init__(self, page: int, reason: str):
+        super().__init__(reason)
+        self.page, self.reason = page, reason
+
+
+def _read_page_safely(render: Callable[[int], Any], index: int) -> PageRead | _RenderFailed:
     """Read one page; a page that fails never takes the others down with it."""
     from intake.extractors.page import read_page
 
     try:
         image = render(index)
     except UnsupportedFile as exc:
-        return PageRead(page=index, unreadable=exc.reason)
+        return _RenderFailed(index, exc.reason)
     try:
         return read_page(image, index)
     except OcrTimeout:
@@ -82,10 +88,18 @@ def read_file(path: Path, name: str, settings: Settings | None = None) -> FileRe
         source = open_source(path, settings)
     except UnsupportedFile as exc:
         return FileRead(file=name, findings=[_unsupported(name, exc.reason)])
-    pages = list(_page_pool().map(lambda i: _read_page_safely(source.render, i), range(1, source.page_count + 1)))
-    documents, findings = group_pages(name, pages)
+    results = list(_page_pool().map(lambda i: _read_page_safely(source.render, i),
+                                    range(1, source.page_count + 1)))
+    pages = [r for r in results if isinstance(r, PageRead)]
+    failed = [r for r in results if isinstance(r, _RenderFailed)]
+    documents, findings = group_pages(name, pages) if pages else ([], [])
     for page in pages:
         findings.extend(page.findings)
+    for failure in failed:
+        where = f"page {failure.page} : " if source.page_count > 1 else ""
+        finding = _unsupported(name, where + failure.reason)
+        finding.page = failure.page if source.page_count > 1 else None
+        findings.append(finding)
     for finding in findings:
         finding.file = name
     for document in documents:

@@ -30,7 +30,7 @@ def test_purge_blanks_closed_dossiers_and_deletes_their_files(migrated):
     kept = _checked_dossier("other.txt", b"another file")
     with session_scope() as session:
         session.get(Dossier, old).closed_at = datetime.now(timezone.utc) - timedelta(days=100)
-        old_sha = session.scalar(Upload.__table__.select().where(Upload.dossier_id == old)).sha256
+        old_sha = session.query(Upload).filter_by(dossier_id=old).one().sha256
     store = jobs.store()
     assert store.exists(old_sha)
 

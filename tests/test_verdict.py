@@ -149,12 +149,14 @@ def test_name_mismatch_is_blocking_when_a_check_digit_protects_the_names():
     assert codes(v)["identity_name_mismatch"] == "blocking" and v.status == "incomplete"
 
 
-def test_someone_elses_passport_is_a_blocking_name_mismatch():
+def test_someone_elses_passport_is_a_name_mismatch_never_complete():
+    # Given a passport in another name (TD3 check digits do not cover names: CONTRACT.md says review)
     decl = declared()
     pieces = complete_pieces(decl)
     pieces["identity"] = [identity(decl, kind="passport", surname="BERTRAND", given_names=["ALICE"])]
     v = judge(decl, flat(pieces), [], R)
-    assert codes(v)["identity_name_mismatch"] == "blocking" and "missing_piece" not in codes(v)
+    assert codes(v)["identity_name_mismatch"] == "review" and "missing_piece" not in codes(v)
+    assert v.status == "needs_review"
 
 
 def test_birth_date_mismatch_is_blocking_with_both_dates_in_french():

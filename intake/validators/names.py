@@ -63,12 +63,6 @@ def edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
-def surname_distance(doc_surname: str | Sequence[str] | None, person: Person) -> int:
-    """Fewest letters to change to turn the surname read into one the person may bear."""
-    doc = _joined(strip_connectors(_flat_tokens(doc_surname)))
-    return min((edit_distance(doc, _joined(v)) for v in surname_variants(person)), default=len(doc))
-
-
 def _near_tokens(doc: Sequence[str], declared: Sequence[str]) -> bool:
     """One token of 4+ letters differs by one letter, all others equal (also on glued forms)."""
     if not doc or not declared:

@@ -31,7 +31,6 @@ from intake.validators.names import (
     address_holder_matches,
     holder_tokens,
     match_holder_name,
-    surname_distance,
 )
 from intake.validators.rules import (
     DECIDED,
@@ -69,8 +68,6 @@ ADDED_CODES = {
     "training_certificate_mismatch": "blocking",
 }
 _TAX_TYPES = {"02", "04", "28"}
-#: Letters that must differ before a surname is another name rather than a reading slip.
-GROSS_SURNAME_DISTANCE = 3
 #: Findings about whose document it is: kept as they are even beside a good piece.
 NEVER_DOWNGRADED = frozenset({"holder_mismatch", "birth_date_unusual"})
 #: Certificates: a name on them that is not the applicant's is `holder_mismatch` (CONTRACT.md).
@@ -184,13 +181,10 @@ def _force_identity_comparisons(ctx: _Ctx, needed: dict[str, bool]) -> None:
 
 
 def _name_mismatch_severity(doc: Document, m: PersonMatch, person: Person) -> str:
-    """Blocking when a check digit vouches for the names read, or when the surname is plainly
-    another one (a reading slip changes a letter or two, not a name); review for a near miss."""
-    if _names_protected(doc):
-        return "blocking"
-    if m.surname == NONE and surname_distance(doc.fields.get("surname"), person) >= GROSS_SURNAME_DISTANCE:
-        return "blocking"
-    return "review"
+    """Blocking when a check digit vouches for the names read, else review (CONTRACT.md: the
+    contract's promise; a plainly different person is also caught by the birth date, which the
+    MRZ check digits do protect)."""
+    return "blocking" if _names_protected(doc) else "review"
 
 
 def _identity_problems(ctx: _Ctx, i: int, role: str, req: Requirement) -> list[Finding]:
