@@ -50,19 +50,6 @@ def edit_distance_at_most_one(a: str, b: str) -> bool:
     return a[i:] == b[i + 1:]
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance (substitutions, insertions, deletions)."""
-    if len(a) < len(b):
-        a, b = b, a
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
 def _near_tokens(doc: Sequence[str], declared: Sequence[str]) -> bool:
     """One token of 4+ letters differs by one letter, all others equal (also on glued forms)."""
     if not doc or not declared:
