@@ -5,7 +5,8 @@ leaves the same rows); holds no transaction across OCR; and enqueues the next st
 commit. Retry policy: transient infrastructure errors (database or broker unreachable) are retried
 with exponential backoff; anything else (a bug, a timeout) is not retried: the message fails, lands
 in the dead-letter queue (`intake failed`), and `record_failure` marks the work as failed so that the
-dossier never stays pending.
+dossier never stays pending. `record_failure` runs only once a message has failed for good
+(Dramatiq's `on_retry_exhausted`), never on an attempt that will be retried.
 """
 
 from __future__ import annotations
@@ -58,30 +59,38 @@ def record_failure(message_data: dict, exception_data: dict) -> None:
     args = message_data.get("args") or []
     if not args:
         return
-    reason = str(exception_data.get("type") or "erreur")
+    reason = str(exception_data.get("type") or _exception_type(message_data) or "erreur")
     if actor == "read_upload":
         dossier_id = jobs.mark_upload_failed(int(args[0]), reason)
         if dossier_id is not None and jobs.all_uploads_settled(dossier_id):
-            check_dossier.send(dossier_id)
+            trigger = args[1] if len(args) > 1 else (message_data.get("kwargs") or {}).get("trigger", "upload")
+            check_dossier.send(dossier_id, trigger)
     elif actor == "check_dossier":
         jobs.mark_check_failed(int(args[0]), reason)
 
 
+def _exception_type(message_data: dict) -> str | None:
+    """The exception type named on the last line of the traceback Dramatiq keeps with a failed message."""
+    trace = ((message_data.get("options") or {}).get("traceback") or "").strip()
+    last = trace.splitlines()[-1] if trace else ""
+    return last.split(":", 1)[0].rsplit(".", 1)[-1].strip() or None
+
+
 @dramatiq.actor(queue_name=QUEUE_OCR, max_retries=MAX_RETRIES, retry_when=_retry_when,
                 min_backoff=1_000, max_backoff=60_000, time_limit=_settings.piece_time_limit_ms,
-                on_failure=record_failure)
-def read_upload(upload_id: int) -> None:
+                on_retry_exhausted=record_failure.actor_name)
+def read_upload(upload_id: int, trigger: str = "upload") -> None:
     """Read one uploaded file (the OCR-heavy stage), store its documents, then ask for a check."""
     from intake import jobs
 
     dossier_id = jobs.read_upload(upload_id)
     if dossier_id is not None and jobs.all_uploads_settled(dossier_id):
-        check_dossier.send(dossier_id)
+        check_dossier.send(dossier_id, trigger)
 
 
 @dramatiq.actor(queue_name=QUEUE_CHECKS, max_retries=MAX_RETRIES, retry_when=_retry_when,
                 min_backoff=1_000, max_backoff=60_000, time_limit=_settings.dossier_time_limit_ms,
-                on_failure=record_failure)
+                on_retry_exhausted=record_failure.actor_name)
 def check_dossier(dossier_id: int, trigger: str = "upload") -> None:
     """Judge a dossier from its stored reads; stores the verdict, findings and a check run."""
     from intake import jobs

@@ -45,6 +45,10 @@ def configure() -> dramatiq.Broker:
                 heartbeat_timeout=settings.redis_heartbeat_timeout_ms,
                 maintenance_chance=settings.redis_maintenance_chance,
             )
+            # Worker processes export Prometheus metrics (inert in processes that only send).
+            from intake.monitoring import WorkerMetrics
+
+            broker.add_middleware(WorkerMetrics())
         else:
             broker = StubBroker()
             broker.emit_after("process_boot")
