@@ -551,15 +551,7 @@ def test_school_software_creates_uploads_and_polls_through_the_api(web):
         assert time.monotonic() < deadline
         time.sleep(0.2)
     detail = client.get(f"/api/v1/dossiers/{dossier_id}", headers=headers).json()
-    if detail["result"] is None:
-        from sqlalchemy import select
-
-        from intake.db import session_scope
-        from models import AuditEvent, CheckRun
-        with session_scope() as session:
-            runs = [(r.id, r.revision, r.status, r.state, str(r.finished_at)) for r in session.scalars(select(CheckRun))]
-            ev = [(e.action, e.details, str(e.at)) for e in session.scalars(select(AuditEvent))]
-        raise AssertionError(f"{state} {runs} {ev}")
+    assert detail["result"] is not None, (state, detail["uploads"])
     result = detail["result"]
     # The stored result has exactly the shape of `intake check --json`.
     assert set(result) == {"reference", "status", "pieces", "findings"}
@@ -572,3 +564,47 @@ def test_school_software_creates_uploads_and_polls_through_the_api(web):
     assert "/api/v1/dossiers/{dossier_id}/pieces" in spec["paths"] and "/dossiers" not in spec["paths"]
     # A wrong password gets no token.
     assert client.post("/api/v1/token", json={"username": "ecole_a", "password": "nope"}).status_code == 401
+
+
+@pytest.mark.services
+def test_on_postgresql_only_one_of_many_simultaneous_claims_wins(pg_database, data_dir, monkeypatch):
+    # Given the server database (real row locks, unlike SQLite), a checked dossier and four reviewers.
+    from intake import db, jobs
+    from intake.dossier import parse_declared
+    from intake.settings import reset_settings
+    from intake.web import operations
+    from intake.web.auth import create_user
+
+    monkeypatch.setenv("INTAKE_DATABASE_URL", pg_database)
+    reset_settings()
+    db.upgrade()
+    reviewers = [create_user(f"verif_{i}", PASSWORD, "reviewer") for i in range(4)]
+    dossier_id = jobs.create_dossier(parse_declared(base_declared()), school="Auto-école A")
+    assert jobs.check_dossier(dossier_id) == "incomplete"
+    # When they all claim it at the same instant, then exactly one gets it.
+    barrier = threading.Barrier(len(reviewers))
+    outcomes = {}
+
+    def take(account):
+        barrier.wait()
+        try:
+            operations.claim(account, dossier_id)
+            outcomes[account.username] = "won"
+        except operations.Conflict:
+            outcomes[account.username] = "refused"
+
+    threads = [threading.Thread(target=take, args=(a,)) for a in reviewers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes.values()) == ["refused"] * 3 + ["won"]
+    winner = next(a for a in reviewers if outcomes[a.username] == "won")
+    assert audit_actions(dossier_id).count(("dossier_claimed", winner.username)) == 1
+    # And only the winner's decision is taken.
+    finding_id = operations.dossier_detail(winner, dossier_id)["findings"][0]["id"]
+    loser = next(a for a in reviewers if a is not winner)
+    with pytest.raises(operations.Conflict):
+        operations.decide_finding(loser, finding_id, "accept", "vu")
+    operations.decide_finding(winner, finding_id, "accept", "Pièce vue au guichet.")
+    assert operations.dossier_detail(winner, dossier_id)["findings"][0]["state"] == "accepted"

@@ -185,8 +185,10 @@ def dossier_page(request: Request, dossier_id: int):
     account = _user(request)
     if account.is_reviewer:
         return _back(f"/revue/{dossier_id}")
+    # The state first: if the check ends while the page is built, the first poll sees a change.
+    state = operations.dossier_state(account, dossier_id)
     detail = operations.dossier_detail(account, dossier_id)
-    return _render(request, "dossier.html", {"user": account, "d": detail,
+    return _render(request, "dossier.html", {"user": account, "d": detail, "signature": state["signature"],
                                              "max_mb": get_settings().max_file_bytes // (1024 * 1024)})
 
 

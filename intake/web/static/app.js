@@ -53,7 +53,8 @@
   var liveBox = document.getElementById("live");
   var live = { kick: function () {} };
   if (liveBox) {
-    var signature = null, timer = null, idle = 0;
+    // The state the page was rendered from: any difference means the page is out of date.
+    var signature = liveBox.dataset.signature || null, timer = null, idle = 0;
     var refresh = function () {
       return fetch(liveBox.dataset.fragmentUrl, { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.text() : null; })
@@ -64,7 +65,7 @@
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (state) {
           if (!state) return;
-          var changed = signature !== null && state.signature !== signature;
+          var changed = state.signature !== signature;
           signature = state.signature;
           idle = state.settled ? idle + 1 : 0;
           if (changed) return refresh();
