@@ -27,7 +27,7 @@
       };
       xhr.onload = function () {
         if (xhr.status >= 200 && xhr.status < 300) {
-          item.textContent = names.length + " fichier(s) reçu(s) : " + names.join(", ") + ". Vérification en cours…";
+          item.textContent = names.length + " fichier(s) reçu(s) : " + names.join(", ") + ".";
           live.kick();
         } else {
           var message = "échec de l'envoi";
