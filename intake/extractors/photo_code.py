@@ -104,3 +104,73 @@ def photo_date(candidates) -> str | None:
 
     chosen = pick(candidates, "photo") or pick(candidates, "issue")
     return chosen.date.isoformat() if chosen else None
+
+
+def glyph_boxes(line) -> list[tuple[int, int, int, int]]:
+    """Boxes (x, y, w, h) of the characters of one printed line, left to right: ink components
+    merged when they overlap horizontally (the dot inside a dotted zero joins its ring)."""
+    import cv2
+    import numpy as np
+
+    g = line if line.ndim == 2 else cv2.cvtColor(line, cv2.COLOR_BGR2GRAY)
+    _, ink = cv2.threshold(g, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if n <= 1:
+        return []
+    rows = g.shape[0]
+    boxes = []
+    for i in range(1, n):
+        x, y, w, h, area = stats[i]
+        centre = y + h / 2
+        # the line sits in the middle of its crop; bits of the lines above and below touch the edges
+        if area < 3 or not 0.25 * rows <= centre <= 0.75 * rows:
+            continue
+        boxes.append([int(x), int(y), int(w), int(h)])
+    if not boxes:
+        return []
+    tallest = max(b[3] for b in boxes)
+    boxes.sort(key=lambda b: b[0])
+    merged: list[list[int]] = []
+    for b in boxes:
+        if merged:
+            m = merged[-1]
+            overlap = min(m[0] + m[2], b[0] + b[2]) - max(m[0], b[0])
+            if overlap > 0.5 * min(m[2], b[2]):
+                x0, y0 = min(m[0], b[0]), min(m[1], b[1])
+                x1, y1 = max(m[0] + m[2], b[0] + b[2]), max(m[1] + m[3], b[1] + b[3])
+                merged[-1] = [x0, y0, x1 - x0, y1 - y0]
+                continue
+        merged.append(b)
+    # drop specks far smaller than a character (dust, dash separators are kept out by the caller)
+    return [tuple(b) for b in merged if b[3] >= 0.5 * tallest]
+
+
+def zero_or_o(line, code: str) -> str:
+    """Settle O against 0 by the glyphs when the font dots or slashes its zeros.
+
+    The line image must hold exactly the code's characters (separators may be spaces; dashes are
+    dropped as too short). When one of the O/0 glyphs has ink in the middle of its ring, the font
+    marks its zeros: marked rings are 0, empty ones O. When none is marked, nothing is changed
+    (a font with plain zeros, or only letters O)."""
+    import cv2
+    import numpy as np
+
+    if not code or not any(c in "O0" for c in code):
+        return code
+    boxes = glyph_boxes(line)
+    if len(boxes) != len(code):
+        return code
+    g = line if line.ndim == 2 else cv2.cvtColor(line, cv2.COLOR_BGR2GRAY)
+    _, ink = cv2.threshold(g, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    centre: dict[int, float] = {}
+    for i, (ch, (x, y, w, h)) in enumerate(zip(code, boxes)):
+        if ch not in "O0":
+            continue
+        core = ink[y + int(0.3 * h): y + int(0.7 * h) + 1, x + int(0.3 * w): x + int(0.7 * w) + 1]
+        centre[i] = float(np.count_nonzero(core)) / max(core.size, 1)
+    if not centre or max(centre.values()) < 0.12:
+        return code
+    out = list(code)
+    for i, fill in centre.items():
+        out[i] = "0" if fill >= 0.12 else "O"
+    return "".join(out)

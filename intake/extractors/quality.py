@@ -13,8 +13,8 @@ import cv2
 import numpy as np
 
 #: Below this many pixels on the short side nothing printed can be read (a thumbnail).
-MIN_SHORT_SIDE = 300
-MIN_PIXELS = 250_000
+MIN_SHORT_SIDE = 200
+MIN_PIXELS = 60_000
 #: Mean luminance (0-255) under which the page is too dark, and the share of bright pixels that
 #: must be missing too (a dark photo with a lit card in it is readable).
 DARK_MEAN = 45.0

@@ -83,7 +83,7 @@ class PageText:
         band = self._ocr(top, bottom, psm)
         if not self.orientation_checked:
             self.orientation_checked = True
-            if band.words >= 3 and band.conf < UPRIGHT_CONF or band.words < 3 and self._ink_in(top, bottom) > 0.01:
+            if band.words >= 3 and band.conf < UPRIGHT_CONF or band.words < 3 and self._ink_in(top, bottom) > 0.0005:
                 flipped = PageText(rotate_quarter(self.image, 180))
                 other = flipped._ocr(top, bottom, psm)
                 if other.conf > band.conf + 10 and other.words >= 3:
@@ -124,11 +124,15 @@ class PageText:
     def words(self) -> list:
         return [w for b in sorted(self.bands, key=lambda b: b.top) for w in b.boxes]
 
-    def read_line_box(self, left: int, top: int, right: int, bottom: int, whitelist: str) -> str:
-        """One printed line again, alone, with tesseract restricted to `whitelist`."""
+    def line_crop(self, left: int, top: int, right: int, bottom: int) -> np.ndarray:
+        """A printed line with a margin of white around it."""
         h, w = self.image.shape[:2]
         pad = max(4, (bottom - top) // 2)
-        crop = self.image[max(0, top - pad):min(h, bottom + pad), max(0, left - 2 * pad):min(w, right + 2 * pad)]
+        return self.image[max(0, top - pad):min(h, bottom + pad), max(0, left - 2 * pad):min(w, right + 2 * pad)]
+
+    def read_line_box(self, left: int, top: int, right: int, bottom: int, whitelist: str) -> str:
+        """One printed line again, alone, with tesseract restricted to `whitelist`."""
+        crop = self.line_crop(left, top, right, bottom)
         if crop.size == 0:
             return ""
         try:
