@@ -85,8 +85,30 @@ def upgrade(url: str | None = None) -> None:
     """Bring the database schema to the latest migration."""
     from alembic import command
 
-    _ensure_sqlite_folder(url or get_settings().database_url)
-    command.upgrade(alembic_config(url), "head")
+    url = url or get_settings().database_url
+    _ensure_sqlite_folder(url)
+    with _migration_lock(url):
+        command.upgrade(alembic_config(url), "head")
+
+
+@contextmanager
+def _migration_lock(url: str) -> Iterator[None]:
+    """Several processes sharing one SQLite file (eval --jobs, CLI beside the web) migrate in turn."""
+    if not url.startswith("sqlite"):
+        yield  # PostgreSQL: Alembic's transactional DDL serialises concurrent upgrades
+        return
+    import fcntl
+
+    path = url.split("///", 1)[-1]
+    if not path or path == ":memory:":
+        yield
+        return
+    with open(f"{path}.migrate.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def is_current(url: str | None = None) -> bool:
