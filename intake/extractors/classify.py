@@ -10,6 +10,7 @@ confidence grows with the score and with the margin over the runner-up.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from intake.extractors.dates import fold_text
@@ -21,7 +22,8 @@ KEYWORDS: dict[str, list[tuple[str, float]]] = {
         ("national identity card", 5), ("personalausweis", 5), ("documento nacional de identidad", 5),
         ("carta d'identita", 5), ("date de naiss", 1), ("lieu de naissance", 1), ("nationalite", 1),
         ("prenom", 1), ("sexe", 1), ("republique francaise", 1), ("valable jusqu", 1), ("nom d'usage", 1),
-        ("taille", 0.5), ("signature du titulaire", 1),
+        ("taille", 0.5), ("signature du titulaire", 1), ("carte valable jusqu'au", 4), ("delivree le", 1),
+        ("signature de l'autorite", 1),
     ],
     "passport": [
         ("passeport", 6), ("passport", 6), ("pasaporte", 5), ("reisepass", 5), ("autorite", 0.5),
@@ -95,7 +97,16 @@ KEYWORDS: dict[str, list[tuple[str, float]]] = {
 CARD_FRONT = ("carte nationale d'identite", "identity card", "nom", "prenom", "date de naiss", "sexe",
               "nationalite", "passeport", "titre de sejour", "residence permit")
 CARD_BACK = ("adresse", "delivree le", "delivre le", "par", "taille", "autorite", "date de delivrance",
-             "valable jusqu")
+             "valable jusqu", "carte valable jusqu'au")
+#: Categories of the table on the back of the European driving licence.
+LICENCE_TABLE = ("am", "a1", "a2", "b1", "be", "c1", "c1e", "ce", "d1", "d1e", "de")
+
+
+def licence_table_rows(text: str) -> int:
+    """How many category rows of the licence's back table the text shows (AM, A1, ... D1E)."""
+    norm = normalise(text)
+    words = set(norm.split())
+    return sum(1 for c in LICENCE_TABLE if c in words)
 
 _NON_WORD = re.compile(r"[^a-z0-9'°.\-]+")
 
@@ -120,10 +131,16 @@ def _close(a: str, b: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=1024)
+def _bounded(phrase: str) -> re.Pattern:
+    """The phrase not glued to a letter or digit on either side (punctuation may touch it)."""
+    return re.compile(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])")
+
+
 def has_phrase(norm: str, phrase: str, words: list[str] | None = None) -> bool:
     """Exact phrase on word boundaries, else token by token with one slip allowed per long word."""
     p = " ".join(_NON_WORD.sub(" ", phrase).split())
-    if f" {p} " in norm or (len(p) > 8 and p in norm):
+    if f" {p} " in norm or (len(p) > 8 and _bounded(p).search(norm)):
         return True
     tokens = p.split()
     if not any(len(t) >= 6 for t in tokens):
@@ -168,6 +185,8 @@ def classify_text(text: str, card_shaped: bool = False, address_2ddoc: bool = Fa
         for kind in ("identity_card", "passport", "residence_permit", "driving_licence"):
             if scores[kind] > 0:
                 scores[kind] += 2
+        if licence_table_rows(text) >= 6:
+            scores["driving_licence"] += 6
     else:
         # On a full page, a mention of the driving licence is the subject of most certificates.
         scores["driving_licence"] = min(scores["driving_licence"], 2.0) if scores["driving_licence"] < 5 else \

@@ -45,7 +45,7 @@ _MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
 
 # Numeric: day sep month sep year, same separator both times; OCR may add spaces around it.
 _NUMERIC = re.compile(
-    r"(?<![\d/.\-])(?P<d>[0-3]?\d)\s?(?P<sep>[/.\-])\s?(?P<m>[01]?\d)\s?(?P=sep)\s?"
+    r"(?<![\d/.\-])(?P<d>[0-3]?\d) ?(?P<sep>[/.\-]) ?(?P<m>[01]?\d) ?(?P=sep) ?"
     r"(?P<y>(?:19|20)\d\d|\d\d)(?![\d])(?!(?P=sep)\d)"
 )
 # Written: 12 mars 2026, 1er mars 2026, 12 févr. 2026.
@@ -67,6 +67,7 @@ _LABELS: list[tuple[str, int, str]] = [
     ("period", 0, r"\bau\s*$"),
     ("birth", 0, r"(?:ne|nee|ne\(e\)|nee?\(e\)|naissance)\s*(?:le)?\s*:?\s*"),
     ("birth", 0, r"date de naissance\s*:?\s*"),
+    ("period", 0, r"depuis (?:le|le :)\s*"),
     ("photo", 9, r"(?:prise de vue|prise de la photo|photo (?:prise|realisee) le|date de la photo|date photo"
                  r"|date de prise[\w ']*)\s*(?:le)?\s*:?\s*"),
     ("exam", 8, r"(?:date de l'examen|examen (?:passe |reussi )?(?:le|du)|date d'examen|epreuve (?:du|le))\s*:?\s*"),

@@ -204,6 +204,57 @@ def _clean_name(value: str | None) -> str | None:
     return strip_title(value) or None
 
 
+_TITLED = re.compile(r"(?:\bM\.|\bMme\b|\bMlle\b|\bMonsieur\b|\bMadame\b)\s+([A-ZÀ-Þ][A-ZÀ-Þ'’\-]+(?:\s+[A-ZÀ-Þ][\wÀ-ÿ'’\-]+){0,4})")
+
+
+def _hosted(text: str) -> str | None:
+    """The person hosted: the first titled name after the verb 'héberger'."""
+    m = re.search(r"h[ée]berger?\b", text, re.I)
+    if not m:
+        return None
+    t = _TITLED.search(text, m.end())
+    return t.group(1) if t else None
+
+
+def licence_fields(text: str) -> dict:
+    """The European licence's front, by its numbered fields (1. surname, 2. given names, 3. birth
+    date and place, 4a/4b dates, 5. number, 9. categories) or, when OCR drops the numbers, by the
+    order of its lines under the title."""
+    out: dict = {}
+    lines = lines_of(text)
+    body = [ln for ln in lines if not any(k in fold_text(ln) for k in ("permis", "republique", "francaise",
+                                                                       "driving", "licence", "union"))]
+    names: list[str] = []
+    for line in body:
+        m = re.match(r"^\s*(?:[12]\.\s*)?([A-ZÀ-Þ][A-ZÀ-Þ'’\- ]{1,40})$", line)
+        if m and not CATEGORY_RE.fullmatch(m.group(1).strip()) and len(m.group(1).strip()) > 2:
+            names.append(m.group(1).strip())
+        if len(names) == 2 or re.search(r"\d", line) and names:
+            break
+    if names:
+        out["holder_name"] = " ".join(names)
+    for line in body:
+        m = re.match(r"^\s*(?:3\.\s*)?(\d{2}[./-]\d{2}[./-]\d{4})\s+\D", line)
+        if m:
+            try:
+                from intake.extractors.dates import parse_date
+                out["birth_date"] = parse_date(m.group(1)).isoformat()
+            except ValueError:
+                pass
+            break
+    for i, line in enumerate(body):
+        m = re.match(r"^\s*(?:5\.\s*)?([0-9A-Z]{9,15})\s*$", line.replace(" ", ""))
+        if m and sum(c.isdigit() for c in m.group(1)) >= 8:
+            out["licence_number"] = m.group(1)
+            for nxt in body[i + 1:i + 3]:
+                cats = categories_in(re.sub(r"^\s*9\.\s*", "", nxt))
+                if cats and len(" ".join(cats)) >= len(nxt.replace("9.", "").strip()) - 2:
+                    out["categories"] = cats
+                    break
+            break
+    return out
+
+
 def person_name(text: str) -> str | None:
     """'SURNAME GIVEN NAMES' from 'Nom : … / Prénom(s) : …' labels, or from a titled line or 'Je
     soussigné(e) …' / 'certifie que …' phrasing."""
@@ -264,11 +315,11 @@ def training_of(text: str) -> str | None:
     if any(has_phrase(norm, p, words) for p in ("code 78", "levee de la restriction", "boite automatique",
                                                  "boite de vitesses automatique")):
         return "levee_78"
+    if any(has_phrase(norm, p, words) for p in ("categorie am", "cyclomoteur", "permis am", "bsr", "formation am")):
+        return "AM"
     if any(has_phrase(norm, p, words) for p in ("a2 vers a", "acces progressif", "formation passerelle",
                                                  "categorie a ", "formation a la categorie a")):
         return "A"
-    if any(has_phrase(norm, p, words) for p in ("categorie am", "cyclomoteur", "permis am", "bsr", "formation am")):
-        return "AM"
     return None
 
 
@@ -285,14 +336,18 @@ def assr_level(text: str) -> str | None:
     return None
 
 
+_OPTION = re.compile(r"^\s*(\S{0,6}?)\s*(apte|inapte|favorable|defavorable)\b")
+_TICK = re.compile(r"[x×☒☑✔✓]")
+
+
 def medical_fit(text: str) -> bool | None:
-    """Fit or not from the ticked box (X, ☒, [x]) or the wording of the opinion."""
+    """Fit or not from the ticked option of the form (a box read as [X], [IX], X, ☒ before
+    'Apte' / 'Inapte'), else from the wording when only one of the two is printed."""
     folded = fold_text(text)
-    ticked = r"(?:\[x\]|☒|☑|■|\bx\b|✔|✓)"
-    if re.search(ticked + r"\s*(?:inapte|defavorable)", folded) or re.search(r"(?:inapte|defavorable)\s*:?\s*" + ticked, folded):
-        return False
-    if re.search(ticked + r"\s*(?:apte|favorable)", folded) or re.search(r"(?<!in)(?<!de)(?:apte|favorable)\s*:?\s*" + ticked, folded):
-        return True
+    for line in folded.splitlines():
+        m = _OPTION.match(line)
+        if m and _TICK.search(m.group(1)):
+            return m.group(2) in ("apte", "favorable")
     has_unfit = re.search(r"\b(inapte|defavorable)\b", folded) is not None
     has_fit = re.search(r"(?<![a-z])(apte|favorable)\b", folded) is not None
     if has_unfit and not has_fit:
@@ -310,24 +365,14 @@ def certificate_fields(kind: str, text: str, candidates: list[DateCandidate] | N
     fields: dict = {}
     if kind == "hosting_attestation":
         host = _after(text, (r"je soussign[ée]e?(?:\(e\))?",))
-        hosted = _after(text, (r"h[ée]berger?\s+(?:à mon domicile\s+)?", r"h[ée]berge(?:r)?\s+", r"que\s+"))
+        hosted = _hosted(text)
         if host:
             fields["host_name"] = _clean_name(host)
             fields["holder_name"] = fields["host_name"]
         if hosted:
             fields["hosted_name"] = _clean_name(hosted)
     elif kind == "driving_licence":
-        name = person_name(text)
-        if name:
-            fields["holder_name"] = name
-        number = labelled_value(lines, ("5.", "n° du permis", "numero du permis", "numero de permis"))
-        if number:
-            token = re.search(r"[A-Z0-9]{6,16}", number.replace(" ", ""))
-            if token:
-                fields["licence_number"] = token.group(0)
-        cats = labelled_value(lines, ("9.", "categories", "categorie"))
-        if cats:
-            fields["categories"] = categories_in(cats)
+        fields.update(licence_fields(text))
     else:
         name = person_name(text)
         if name:
@@ -349,5 +394,6 @@ def certificate_fields(kind: str, text: str, candidates: list[DateCandidate] | N
         level = assr_level(text)
         if level:
             fields["level"] = level
-    _dates_fields(text, fields, candidates)
+    if kind != "driving_licence":
+        _dates_fields(text, fields, candidates)
     return fields

@@ -121,7 +121,11 @@ def read_page(image: np.ndarray, page_number: int) -> PageRead:
         page.evidence["issuing_state"] = "FRA" if "republique francaise" in classify_mod.normalise(pt.text) else ""
     elif result.kind == "photo_code":
         _photo_code(page, pt, candidates, image)
+    elif result.kind == "driving_licence" and classify_mod.licence_table_rows(pt.text) >= 6:
+        page.side = "back"  # the categories table: its fields are on the front
     elif result.kind != "unknown":
+        if result.kind == "driving_licence":
+            page.side = "front" if card else None
         page.fields = fields_mod.certificate_fields(result.kind, pt.text, candidates)
         used = pick(candidates, "issue") or pick(candidates, "exam")
         page.evidence["date_candidates"] = dates_evidence(candidates, used)

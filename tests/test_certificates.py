@@ -1,0 +1,87 @@
+"""Fields of certificates, attestations and bills, read from page text as OCR gives it."""
+
+import random
+from datetime import date
+
+from fixtures import specimens as S
+from fixtures.degrade import to_bgr
+from fixtures.people import make_person
+from intake.extractors.fields import (
+    certificate_fields,
+    medical_fit,
+    proof_of_address_fields,
+    strip_title,
+    training_of,
+)
+from intake.extractors.page import read_page
+
+MEDICAL = """RÉPUBLIQUE cerfa
+N°14880*02
+PERMIS DE CONDUIRE
+AVIS MÉDICAL
+Nom de naissance : DUPONT
+Prénom(s) : Jean Date de naissance : 12/04/2005
+Catégorie(s) de permis concernée(s) : C, CE
+AVIS DU MÉDECIN AGRÉÉ :
+{fit} Apte
+{temp} Apte temporaire
+{unfit} Inapte
+Date de l'examen : 05/01/2026 Cachet et signature du médecin"""
+
+
+def test_medical_opinion_fields_and_the_ticked_box():
+    # Given the Cerfa 14880 with the box "Apte" ticked (OCR reads the box as [IX])
+    text = MEDICAL.format(fit="[IX]", temp="[]", unfit="[]")
+    fields = certificate_fields("medical_opinion", text)
+    # Then holder, categories, fitness and the examination date are read
+    assert fields == {"holder_name": "DUPONT JEAN", "categories": ["C", "CE"], "fit": True,
+                      "birth_date": "2005-04-12", "issue_date": "2026-01-05"}
+
+
+def test_medical_opinion_unfit_when_inapte_is_ticked():
+    assert medical_fit(MEDICAL.format(fit="[]", temp="[]", unfit="[X]")) is False
+    assert medical_fit(MEDICAL.format(fit="", temp="", unfit="")) is None
+
+
+def test_hosting_attestation_names_host_and_hosted():
+    text = ("ATTESTATION D'HÉBERGEMENT\nJe soussigné(e) Mme MARTIN Claire, né(e) le 1er août 1981 à Lyon, demeurant "
+            "9 allée des Cerisiers, 67000 Strasbourg, atteste sur l'honneur héberger à mon domicile depuis le "
+            "10 juin 2026\nM. DUPONT Jean, né(e) le 12 avril 2005.\nFait à Strasbourg, le 10 octobre 2026")
+    fields = certificate_fields("hosting_attestation", text)
+    assert fields["host_name"] == fields["holder_name"] == "MARTIN CLAIRE"
+    assert fields["hosted_name"] == "DUPONT JEAN"
+    assert fields["issue_date"] == "2026-10-10" and fields["birth_date"] == "1981-08-01"
+
+
+def test_which_training():
+    assert training_of("formation à la conduite des cyclomoteurs (catégorie AM)") == "AM"
+    assert training_of("formation de 7 heures B96 remorque") == "B96"
+    assert training_of("formation passerelle A2 vers A, accès progressif") == "A"
+    assert training_of("levée de la restriction code 78 (boîte automatique)") == "levee_78"
+
+
+def test_titles_are_ignored_in_names():
+    for printed in ("M. Jean DUPONT", "MME JEANNE DUPONT", "Madame Jeanne Dupont", "MLLE JEANNE DUPONT",
+                    "M ou MME DUPONT JEAN", "Monsieur et Madame DUPONT"):
+        assert not strip_title(printed).startswith(("M ", "M.", "MME", "MADAME", "MONSIEUR", "MLLE", "OU", "ET"))
+
+
+def test_bill_addressee_block_and_issue_date():
+    text = ("Lumen Énergie\nFacture du 3 septembre 2026\nN° de facture : 1234567890\nRéférence client : ABC12345678\n"
+            "M. TRAORÉ ANTHONY\n3 AVENUE JEAN JAURÈS\n69007 LYON\n"
+            "Période de consommation du 01/08/2026 au 31/08/2026\nÀ payer avant le 20/09/2026")
+    fields = proof_of_address_fields(text)
+    assert fields == {"document_subtype": "bill", "issuer": "Lumen Énergie", "holder_name": "TRAORÉ ANTHONY",
+                      "address_line": "3 AVENUE JEAN JAURÈS", "postcode": "69007", "city": "LYON",
+                      "issue_date": "2026-09-03"}
+
+
+def test_rendered_driving_licence_front_and_back():
+    # Given both faces of a licence, rendered; When read; Then front fields and a back side
+    rng = random.Random(1)
+    p = make_person(rng, 19, date(2026, 11, 26))
+    spec = S.driving_licence(rng, p, date(2024, 1, 1), ["B"])
+    front, back = (read_page(to_bgr(img), i + 1) for i, img in enumerate(spec.pages))
+    assert (front.kind, front.side, back.kind, back.side) == ("driving_licence", "front", "driving_licence", "back")
+    assert front.fields["licence_number"] == spec.fields["licence_number"]
+    assert front.fields["birth_date"] == spec.fields["birth_date"] and front.fields["categories"] == ["B"]
