@@ -54,3 +54,10 @@ def test_the_same_page_gets_the_same_verdict_at_another_resolution(text_page):
     blurred = cv2.GaussianBlur(text_page, (0, 0), 8)
     big = cv2.resize(blurred, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_CUBIC)
     assert assess(big).reason == assess(blurred).reason == "blurred"
+
+
+def test_an_underexposed_blurred_shot_is_too_dark_not_blank(text_page):
+    # Given a page photographed far too dark and blurred (nothing stands out, grey murk)
+    murk = (cv2.GaussianBlur(text_page, (0, 0), 12).astype(np.float32) * 0.3).astype(np.uint8)
+    # Then the reason says it is too dark, not that the page is blank
+    assert unreadable_reason(murk) == "image trop sombre"

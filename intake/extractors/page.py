@@ -91,7 +91,6 @@ def read_page(image: np.ndarray, page_number: int) -> PageRead:
             docs = []
 
     pt = prepare(image)
-    page.evidence["orientation"] = {"rotation": pt.rotation, "skew": round(pt.skew, 2), "flattened": pt.flattened}
     card = pt.card_shaped
     if card:
         pt.read(0.0, 1.0, psm=11)
@@ -130,6 +129,7 @@ def read_page(image: np.ndarray, page_number: int) -> PageRead:
         used = pick(candidates, "issue") or pick(candidates, "exam")
         page.evidence["date_candidates"] = dates_evidence(candidates, used)
     page.evidence["ocr_coverage"] = round(pt.covered, 2)
+    page.evidence["orientation"] = {"rotation": pt.rotation, "skew": round(pt.skew, 2), "flattened": pt.flattened}
     log.debug("page %d: %s (%.2f) in %.2f s", page_number, page.kind, page.confidence, time.perf_counter() - started)
     return page
 

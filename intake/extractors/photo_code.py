@@ -79,9 +79,13 @@ def find_code(text: str, barcode_texts: list[str] | None = None) -> PhotoCode | 
             rest = line[k + len(label):]
             rest = re.sub(r"^[^A-Za-z0-9]*(?:[A-Za-z]+\s*)?(?:num[ée]rique|n°)?\s*[:=]?\s*", "", rest) \
                 if ":" not in rest else rest.split(":", 1)[1]
-            labelled.extend(_runs(rest))
-            if i + 1 < len(lines):
-                labelled.extend(_runs(lines[i + 1]))
+            for part in (rest, lines[i + 1] if i + 1 < len(lines) else ""):
+                labelled.extend(_runs(part))
+                # a misread separator-like glyph ('7' read '/') splits the runs: keep the whole
+                # line too, cleaned, as a near miss the page reader can read again
+                whole = " ".join(re.sub(r"[^A-Za-z0-9|]+", " ", part).split())
+                if whole and _code_like(whole) and whole not in labelled:
+                    labelled.append(whole)
             break
     best: PhotoCode | None = None
     for source_runs in (labelled, [r for ln in lines for r in _runs(ln)]):

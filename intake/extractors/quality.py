@@ -21,6 +21,8 @@ DARK_MEAN = 45.0
 #: A page is blank when almost nothing differs from its paper.
 BLANK_STD = 4.0
 BLANK_INK_SHARE = 0.0008
+#: Paper at least this bright (90th percentile) makes an empty page blank rather than too dark.
+BLANK_PAPER = 150.0
 #: Sharpness: the 95th percentile of the gradient magnitude on edges, relative to the page's
 #: contrast, at the working scale. Sharp print gives steep edges; a heavy blur flattens them.
 WORK_LONG_SIDE = 1400
@@ -111,7 +113,8 @@ def assess(image: np.ndarray) -> Quality:
     elif mean < DARK_MEAN and float(np.percentile(small, 99)) < 110:
         reason = "dark"
     elif std < BLANK_STD or ink_share < BLANK_INK_SHARE:
-        reason = "blank"
+        # Nothing stands out: white paper is a blank page; grey murk is an underexposed shot.
+        reason = "blank" if paper >= BLANK_PAPER else "dark"
     elif sharp < BLUR_SHARPNESS:
         reason = "blurred"
     return Quality(w, h, mean, std, ink_share, sharp, reason)

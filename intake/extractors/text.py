@@ -81,24 +81,48 @@ class PageText:
             if b.top <= top and b.bottom >= bottom:
                 return b
         band = self._ocr(top, bottom, psm)
-        if not self.orientation_checked:
+        # Orientation is checked on the first band that has something printed in it (the top of
+        # an upside-down short letter is its empty bottom).
+        if not self.orientation_checked and (band.words >= 3 or self._ink_in(top, bottom) > 0.0005):
             self.orientation_checked = True
-            if band.words >= 3 and band.conf < UPRIGHT_CONF or band.words < 3 and self._ink_in(top, bottom) > 0.0005:
-                flipped = PageText(rotate_quarter(self.image, 180))
-                other = flipped._ocr(top, bottom, psm)
-                if other.conf > band.conf + 10 and other.words >= 3:
-                    self.image = flipped.image
-                    self.rotation = (self.rotation + 180) % 360
-                    band = other
+            if band.conf < UPRIGHT_CONF or band.words < 3:
+                # Upside down (or a quarter turn the line geometry missed: pages with few lines,
+                # like an e-photo sheet under its photos): read the band every other way up.
+                best_turn, best_band = 0, band
+                for turn in (180, 90, 270):
+                    other = PageText(rotate_quarter(self.image, turn))._ocr(top, bottom, psm)
+                    if other.words >= 3 and other.conf > best_band.conf + 10:
+                        best_turn, best_band = turn, other
+                        if other.conf >= UPRIGHT_CONF:
+                            break
+                if best_turn:
+                    self.image = rotate_quarter(self.image, best_turn)
+                    self.rotation = (self.rotation + best_turn) % 360
+                    self.bands = []  # read on the page the other way up: no longer where they were
+                    band = best_band
         # Keep only new coverage: drop bands inside the new one.
         self.bands = [b for b in self.bands if not (b.top >= top and b.bottom <= bottom)] + [band]
         return band
 
     def read_rest(self, psm: int = 3) -> str:
         """Read every part of the page not read yet; the whole text afterwards."""
-        covered_to = max((b.bottom for b in self.bands), default=0.0)
-        if covered_to < 0.999:
-            self.read(covered_to if covered_to > 0 else 0.0, 1.0, psm)
+        for _ in range(4):
+            gaps, end = [], 0.0
+            for b in sorted(self.bands, key=lambda b: b.top):
+                if b.top > end + 0.02:
+                    gaps.append((end, b.top))
+                end = max(end, b.bottom)
+            if end < 0.98:
+                gaps.append((end, 1.0))
+            if not gaps:
+                break
+            rotation = self.rotation
+            for top, bottom in gaps:
+                self.read(top, bottom, psm)
+                if self.rotation != rotation:
+                    break  # turned: the gaps are to be found again on the turned page
+            else:
+                break
         return self.text
 
     def _ink_in(self, top: float, bottom: float) -> float:
