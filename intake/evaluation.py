@@ -316,24 +316,46 @@ def _check_one(folder: str) -> tuple[str, dict | None, float, str | None]:
     return folder, result, time.perf_counter() - started, error
 
 
+class _Cached:
+    """Keeps each dossier's pipeline result in `folder` so an interrupted run resumes where it stopped."""
+
+    def __init__(self, check, folder: Path):
+        self.check, self.folder = check, Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def __call__(self, dossier: str) -> tuple[str, dict | None, float, str | None]:
+        path = self.folder / f"{Path(dossier).name}.json"
+        if path.is_file():
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            return dossier, saved["result"], saved["seconds"], saved["error"]
+        _, result, seconds, error = self.check(dossier)
+        path.write_text(json.dumps({"result": result, "seconds": seconds, "error": error}, ensure_ascii=False),
+                        encoding="utf-8")
+        return dossier, result, seconds, error
+
+
 def run_eval(corpus: Path, out: TextIO | None = sys.stdout, jobs: int = 1,
-             check: Callable[[str], tuple[str, dict | None, float, str | None]] | None = None) -> EvalReport:
+             check: Callable[[str], tuple[str, dict | None, float, str | None]] | None = None,
+             results_dir: Path | None = None) -> EvalReport:
     """Run the pipeline on every dossier of `corpus`, print the report to `out`, return it.
 
     `jobs` > 1 checks dossiers in that many processes. `check` replaces the pipeline call (tests).
+    `results_dir` keeps every result as JSON and reuses those already there (resuming a long run).
     """
     folders = corpus_dossiers(Path(corpus))
     started = time.perf_counter()
     outcomes: list[tuple[str, dict | None, float, str | None]] = []
     check = check or _check_one
-    if jobs > 1 and check is _check_one:
+    if results_dir is not None:
+        check = _Cached(check, results_dir)
+    if jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             outcomes = list(pool.map(check, [str(f) for f in folders]))
     else:
         for f in folders:
             outcomes.append(check(str(f)))
-            if out is not None and len(outcomes) % 10 == 0:
-                print(f"  ... {len(outcomes)}/{len(folders)} dossiers", file=sys.stderr)
+            if out is not None:
+                print(f"  ... {len(outcomes)}/{len(folders)} {f.name} {outcomes[-1][2]:.1f} s", file=sys.stderr)
     scores = []
     for folder, result, seconds, error in outcomes:
         expected = json.loads((Path(folder) / "expected.json").read_text(encoding="utf-8"))

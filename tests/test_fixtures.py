@@ -282,6 +282,8 @@ def test_every_piece_listed_in_expected_exists(tmp_path):
         assert listed <= files
         # Extra files are only the blank page and the corrupt upload, which are no documents
         assert len(files - listed) == (1 if case in ("broken_file", "complete_young") else 0)
+        if case == "complete_young":  # a blank page is reported for review, nothing more
+            assert expected["status"] == "needs_review" and expected["codes"] == ["unreadable_piece"]
 
 
 # --------------------------------------------------------------------------- degradations
