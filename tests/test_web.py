@@ -608,3 +608,14 @@ def test_on_postgresql_only_one_of_many_simultaneous_claims_wins(pg_database, da
         operations.decide_finding(loser, finding_id, "accept", "vu")
     operations.decide_finding(winner, finding_id, "accept", "Pièce vue au guichet.")
     assert operations.dossier_detail(winner, dossier_id)["findings"][0]["state"] == "accepted"
+
+
+def test_the_web_service_exposes_prometheus_metrics(web):
+    # Given a dossier waiting in the service
+    client, headers = web.main, web.token("ecole_a")
+    client.post("/api/v1/dossiers", headers=headers, json=base_declared(reference="AE-METRICS"))
+    # When Prometheus scrapes /metrics
+    r = client.get("/metrics")
+    # Then it gets the text exposition with intake's gauges
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    assert "intake_dossiers{" in r.text and "intake_oldest_pending_seconds" in r.text

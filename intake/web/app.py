@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
@@ -106,6 +106,13 @@ def create_app(start_workers: bool = True) -> FastAPI:
     @app.get("/sante", include_in_schema=False)
     def health() -> dict:
         return {"ok": True, "version": __version__}
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        """Queue depths, pending and failed work, age of the oldest pending work (Prometheus text)."""
+        from intake import monitoring
+
+        return Response(monitoring.metrics(), media_type=monitoring.CONTENT_TYPE)
 
     return app
 
