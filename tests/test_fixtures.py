@@ -6,7 +6,7 @@ import hashlib
 import json
 import random
 import re
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
