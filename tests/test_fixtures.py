@@ -197,7 +197,8 @@ def test_every_validity_code_has_a_failing_case():
                  "proof_of_address_name_mismatch", "proof_of_address_address_mismatch", "photo_code_invalid",
                  "photo_code_expired", "medical_opinion_too_old", "identity_name_mismatch",
                  "identity_birth_date_mismatch", "identity_sex_mismatch", "mrz_invalid", "unknown_piece",
-                 "holder_mismatch", "duplicate_piece", "unsupported_file", "proof_of_address_signature_invalid"]:
+                 "holder_mismatch", "duplicate_piece", "unsupported_file", "proof_of_address_signature_invalid",
+                 "birth_date_unusual"]:
         assert code in codes, code
 
 
