@@ -49,3 +49,24 @@ def test_an_unrelated_page_is_unknown(person):
     spec = S.unrelated(random.Random(5), person, R)
     page = read_page(to_bgr(spec.pages[0]), 1)
     assert page.kind == "unknown" and page.unreadable is None
+
+
+@pytest.mark.parametrize("turn", [180, 90])
+def test_a_page_scanned_upside_down_or_sideways_is_still_read(person, turn):
+    # Given an ASSR certificate put in the scanner the wrong way
+    spec = S.assr(random.Random(3), person, date(2022, 6, 1))
+    image = np.ascontiguousarray(np.rot90(to_bgr(spec.pages[0]), k=turn // 90))
+    # When read, Then it is turned upright and recognised with its date
+    page = read_page(image, 1)
+    assert page.kind == "assr" and page.fields["issue_date"] == "2022-06-01"
+    assert page.evidence["orientation"]["rotation"] in (90, 180, 270)
+
+
+def test_phone_photo_of_a_bill(person):
+    # Given a phone picture of a bill on a table
+    from fixtures.degrade import phone_photo
+
+    spec = S.bill(random.Random(9), person, date(2026, 9, 3))
+    image = phone_photo(to_bgr(spec.pages[0]), random.Random(9))
+    page = read_page(image, 1)
+    assert page.kind == "proof_of_address" and page.fields.get("issue_date") == "2026-09-03"

@@ -3,9 +3,11 @@
 import random
 import string
 
+import numpy as np
 import pytest
+from PIL import Image, ImageDraw, ImageFont
 
-from intake.extractors.photo_code import find_code, is_valid, normalise_code
+from intake.extractors.photo_code import find_code, is_valid, normalise_code, zero_or_o
 
 CODE = "7K3P9QX2ZT4M8R5VN6WB1C"
 
@@ -59,3 +61,27 @@ def test_validity_is_22_uppercase_letters_and_digits():
         code = "".join(rng.choice(string.ascii_uppercase + string.digits) for _ in range(22))
         assert is_valid(code)
     assert not is_valid(CODE[:-1]) and not is_valid(CODE.lower()) and not is_valid(CODE[:-1] + "-")
+
+
+def _line(text: str, font: str) -> "np.ndarray":
+    img = Image.new("L", (40 * len(text) + 80, 90), 255)
+    ImageDraw.Draw(img).text((40, 20), text, font=ImageFont.truetype(font, 44), fill=0)
+    return np.array(img)
+
+
+MONO_DOTTED_ZERO = "/usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf"
+
+
+def test_dotted_zeros_settle_o_against_0_from_the_glyphs():
+    # Given a code printed in a font that dots its zeros, and an OCR reading with O and 0 swapped
+    printed = "X44S0O2A0QPOASTVJTBOQB"
+    misread = "X44SO02AOQP0ASTVJTB0QB"
+    # When the glyphs are looked at, Then every ring with a dot is 0 and every empty ring O
+    assert zero_or_o(_line(printed, MONO_DOTTED_ZERO), misread) == printed
+
+
+def test_without_any_marked_zero_the_reading_is_kept():
+    # OCR-B draws plain zeros: nothing in the glyphs tells them from O, so nothing is changed
+    line = _line("AB0CO1", "/usr/share/fonts/opentype/ocr-b/OCRB.otf")
+    assert zero_or_o(line, "AB0CO1") == "AB0CO1"
+    assert zero_or_o(line, "ABOC01") == "ABOC01"

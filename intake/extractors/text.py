@@ -36,6 +36,7 @@ class Band:
     conf: float
     words: int
     boxes: list = field(default_factory=list)  # ocr.Word with page coordinates (of PageText.image)
+    psm: int = 3
 
 
 @dataclass
@@ -78,7 +79,7 @@ class PageText:
     def read(self, top: float = 0.0, bottom: float = 1.0, psm: int = 3) -> Band:
         """OCR of the horizontal band [top, bottom) (fractions of the height), checked upright once."""
         for b in self.bands:
-            if b.top <= top and b.bottom >= bottom:
+            if b.top <= top and b.bottom >= bottom and b.psm == psm:
                 return b
         band = self._ocr(top, bottom, psm)
         # Orientation is checked on the first band that has something printed in it (the top of
@@ -143,7 +144,7 @@ class PageText:
             log.warning("OCR timeout on a band")
             words = []
         placed = [ocr.Word(w.text, w.conf, w.left, w.top + y0, w.width, w.height, w.block, w.line) for w in words]
-        return Band(top, bottom, _words_to_text(words), _mean_conf(words), len(words), placed)
+        return Band(top, bottom, _words_to_text(words), _mean_conf(words), len(words), placed, psm)
 
     def words(self) -> list:
         return [w for b in sorted(self.bands, key=lambda b: b.top) for w in b.boxes]
