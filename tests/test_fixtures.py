@@ -305,3 +305,18 @@ def test_degradations_are_real_image_operations():
     assert low.shape == page.shape and not np.array_equal(low, page)
     dark = dg.unreadable(page, rng)
     assert dark.mean() < 100
+
+
+def test_generate_command_writes_n_dossiers_with_their_expected_verdicts(tmp_path):
+    # Given the command line of the issue, When run for two dossiers
+    from fixtures.__main__ import main
+
+    assert main(["generate", "--n", "2", "--seed", "1", str(tmp_path / "out")]) == 0
+    # Then there are two dossier folders, each with dossier.json, expected.json and piece files
+    folders = sorted((tmp_path / "out").iterdir())
+    assert len(folders) == 2
+    for folder in folders:
+        load_declared(folder)  # the schema of CONTRACT.md holds
+        expected = json.loads((folder / "expected.json").read_text())
+        assert expected["status"] in ("complete", "incomplete", "needs_review")
+        assert all((folder / p["file"]).is_file() for p in expected["pieces"])
