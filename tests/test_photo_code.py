@@ -85,3 +85,26 @@ def test_without_any_marked_zero_the_reading_is_kept():
     line = _line("AB0CO1", "/usr/share/fonts/opentype/ocr-b/OCRB.otf")
     assert zero_or_o(line, "AB0CO1") == "AB0CO1"
     assert zero_or_o(line, "ABOC01") == "ABOC01"
+
+
+def test_a_code_in_a_common_face_is_read_glyph_by_glyph():
+    # Given a random code printed in a monospaced face, glyphs touching as booth printers do
+    from intake.extractors.photo_code import FACE_MIN_SCORE, read_glyphs
+
+    code = "WWVA0OQ1I7SAAJ6G9Z4MKX"
+    img = Image.new("L", (1400, 90), 255)
+    ImageDraw.Draw(img).text((30, 20), " ".join(code[i:i + 4] for i in range(0, 22, 4)),
+                             font=ImageFont.truetype(MONO_DOTTED_ZERO, 44), fill=0)
+    # When read against the templates, Then every character comes out, O and 0 and I and 1 apart
+    text, score, face = read_glyphs(np.array(img))
+    assert text == code and score >= FACE_MIN_SCORE and face.endswith("LiberationMono-Regular.ttf")
+
+
+def test_a_face_unlike_the_templates_is_not_trusted():
+    from intake.extractors.photo_code import FACE_MIN_SCORE, read_glyphs
+
+    img = Image.new("L", (1400, 90), 255)
+    ImageDraw.Draw(img).text((30, 20), "7K3P 9QX2 ZT4M 8R5V N6WB 1C",
+                             font=ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSerif-BoldItalic.ttf", 44),
+                             fill=0)
+    assert read_glyphs(np.array(img))[1] < FACE_MIN_SCORE

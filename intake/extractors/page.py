@@ -19,7 +19,7 @@ from intake.extractors import fields as fields_mod
 from intake.extractors.dates import evidence as dates_evidence
 from intake.extractors.dates import find_dates, pick
 from intake.extractors.photo_code import PhotoCode as _PhotoCode
-from intake.extractors.photo_code import find_code, is_valid, photo_date, zero_or_o
+from intake.extractors.photo_code import FACE_MIN_SCORE, find_code, is_valid, photo_date, read_glyphs, zero_or_o
 from intake.extractors.quality import assess
 from intake.extractors.text import PageText, prepare
 
@@ -277,13 +277,17 @@ def _reread_code_line(pt: PageText, raw: str):
     top = min(w.top for w in best)
     right = max(w.left + w.width for w in best)
     bottom = max(w.top + w.height for w in best)
+    crop = pt.line_crop(left, top, right, bottom)
+    glyphs, score, _face = read_glyphs(crop)
+    if score >= FACE_MIN_SCORE and is_valid(glyphs):
+        return _PhotoCode(glyphs, raw, True, "glyphs")
     text = pt.read_line_box(left, top, right, bottom, CODE_ALPHABET)
     found = find_code("code : " + text)
     if found is None:
         code = "".join(ch for ch in text if ch.isalnum()).upper()
         found = _PhotoCode(code, text, is_valid(code), "text") if code else None
     if found is not None:
-        settled = zero_or_o(pt.line_crop(left, top, right, bottom), found.code)
+        settled = zero_or_o(crop, found.code)
         if settled != found.code:
             found = _PhotoCode(settled, found.raw, is_valid(settled), "text")
     return found

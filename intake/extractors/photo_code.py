@@ -146,7 +146,21 @@ def glyph_boxes(line) -> list[tuple[int, int, int, int]]:
                 continue
         merged.append(b)
     # drop specks far smaller than a character (dust, dash separators are kept out by the caller)
-    return [tuple(b) for b in merged if b[3] >= 0.5 * tallest]
+    kept = [b for b in merged if b[3] >= 0.5 * tallest]
+    if len(kept) < 3:
+        return [tuple(b) for b in kept]
+    # glyphs touching each other (VV, WY in a tight face) make one box twice as wide: cut it
+    widths = sorted(b[2] for b in kept)
+    ink = widths[len(widths) // 2]
+    steps = sorted(b[0] - a[0] for a, b in zip(kept, kept[1:]))
+    close = [d for d in steps if d < 2.2 * ink] or [ink]
+    advance = close[len(close) // 2]  # the pitch of a monospaced face, from glyph to glyph
+    out: list[tuple[int, int, int, int]] = []
+    for x, y, w, h in kept:
+        n = max(1, int(w / advance + 0.35)) if w > 1.5 * ink else 1
+        for k in range(n):
+            out.append((x + k * w // n, y, w // n, h))
+    return out
 
 
 def zero_or_o(line, code: str) -> str:
@@ -178,3 +192,109 @@ def zero_or_o(line, code: str) -> str:
     for i, fill in centre.items():
         out[i] = "0" if fill >= 0.12 else "O"
     return "".join(out)
+
+
+# --- glyph templates --------------------------------------------------------------------------
+# Booth and photographer sheets print the code in a common typeface. Templates of A-Z 0-9 are
+# rendered in the fonts of the machine and cut out by the same segmentation as the sheet's line, so
+# a line in one of these faces is read glyph by glyph, without the language model that makes OCR
+# insert or swap characters in random strings. Used only when a face matches the line well.
+
+TEMPLATE_FONTS = (
+    "/usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationMono-Bold.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf",
+    "/usr/share/fonts/opentype/ocr-b/OCRB.otf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",
+)
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+CELL_H = 40  # a glyph cell: cap height scaled to 28 px, room above and below
+CELL_W = 40
+CAP_PX = 28
+#: Mean match of a line's glyphs to a face under which the face is not trusted.
+FACE_MIN_SCORE = 0.80
+
+
+def _cells(g, boxes) -> list:
+    """Each glyph scaled so the line's cap height is CAP_PX, on a white cell, aligned on the line's
+    cap top (so a descender or a small glyph keeps its place)."""
+    import cv2
+    import numpy as np
+
+    heights = sorted(b[3] for b in boxes)
+    cap = heights[len(heights) // 2] or 1
+    tops = sorted(b[1] for b in boxes)
+    line_top = tops[len(tops) // 2]
+    f = CAP_PX / cap
+    cells = []
+    for x, y, w, h in boxes:
+        glyph = g[y:y + h, x:x + w]
+        gw, gh = max(1, int(round(w * f))), max(1, int(round(h * f)))
+        glyph = cv2.resize(glyph, (min(gw, CELL_W - 2), min(gh, CELL_H - 2)), interpolation=cv2.INTER_AREA)
+        cell = np.full((CELL_H, CELL_W), 255, np.uint8)
+        top = int(round((y - line_top) * f)) + (CELL_H - CAP_PX) // 2
+        top = min(max(0, top), CELL_H - glyph.shape[0])
+        left = (CELL_W - glyph.shape[1]) // 2
+        cell[top:top + glyph.shape[0], left:left + glyph.shape[1]] = glyph
+        cells.append(cell)
+    return cells
+
+
+_TEMPLATES: dict | None = None
+
+
+def _templates() -> dict:
+    global _TEMPLATES
+    if _TEMPLATES is None:
+        import os
+
+        import numpy as np
+        from PIL import Image, ImageDraw, ImageFont
+
+        _TEMPLATES = {}
+        for path in TEMPLATE_FONTS:
+            if not os.path.exists(path):
+                continue
+            font = ImageFont.truetype(path, 48)
+            img = Image.new("L", (48 * 2 * len(ALPHABET), 120), 255)
+            ImageDraw.Draw(img).text((20, 25), "  ".join(ALPHABET), font=font, fill=0)
+            line = np.array(img)
+            boxes = glyph_boxes(line)
+            if len(boxes) != len(ALPHABET):
+                continue
+            _TEMPLATES[path] = list(zip(ALPHABET, _cells(line, boxes)))
+    return _TEMPLATES
+
+
+def read_glyphs(line) -> tuple[str, float, str]:
+    """(characters, mean match, face) of a printed line read against the face that fits it best;
+    ("", 0, "") when the line cannot be cut into glyphs."""
+    import cv2
+    import numpy as np
+
+    g = line if line.ndim == 2 else cv2.cvtColor(line, cv2.COLOR_BGR2GRAY)
+    boxes = glyph_boxes(g)
+    if not boxes:
+        return "", 0.0, ""
+    cells = [c.astype(np.float32) for c in _cells(g, boxes)]
+    best = ("", 0.0, "")
+    for face, templates in _templates().items():
+        chars, scores = [], []
+        for cell in cells:
+            padded = cv2.copyMakeBorder(cell, 3, 3, 3, 3, cv2.BORDER_CONSTANT, value=255)
+            top = (None, -2.0)
+            for ch, tpl in templates:
+                s = float(cv2.matchTemplate(padded, tpl.astype(np.float32), cv2.TM_CCOEFF_NORMED).max())
+                if s > top[1]:
+                    top = (ch, s)
+            chars.append(top[0])
+            scores.append(top[1])
+        mean = float(np.mean(scores))
+        if mean > best[1]:
+            best = ("".join(chars), mean, face)
+    return best
