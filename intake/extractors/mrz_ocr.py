@@ -115,20 +115,43 @@ def templates() -> tuple[np.ndarray, list[str]]:
     return np.stack(cells), list(ALPHABET)
 
 
+@lru_cache(maxsize=1)
+def _template_matrix() -> tuple[np.ndarray, list[str]]:
+    """The glyphs' inner windows, zero-mean and unit-norm, one row each (for correlation by product)."""
+    tpl, chars = templates()
+    inner = tpl[:, _SHIFT:-_SHIFT, _SHIFT:-_SHIFT].reshape(len(chars), -1).astype(np.float32)
+    inner = inner - inner.mean(axis=1, keepdims=True)
+    inner /= np.linalg.norm(inner, axis=1, keepdims=True) + 1e-9
+    return inner, chars
+
+
+def _correlations(cells: np.ndarray) -> np.ndarray:
+    """Best normalised correlation (TM_CCOEFF_NORMED over shifts of +-_SHIFT px) of every cell with
+    every glyph, as one matrix product instead of a template match per cell and glyph."""
+    matrix, _chars = _template_matrix()
+    side = _SIZE - 2 * _SHIFT
+    windows = np.lib.stride_tricks.sliding_window_view(cells, (side, side), axis=(1, 2))
+    windows = windows.reshape(len(cells), -1, side * side).astype(np.float32)
+    windows = windows - windows.mean(axis=2, keepdims=True)
+    windows /= np.linalg.norm(windows, axis=2, keepdims=True) + 1e-9
+    return (windows @ matrix.T).max(axis=1)
+
+
 def classify(cells: list[np.ndarray]) -> tuple[list[list[tuple[str, float]]], list[float]]:
     """Rank the 37 glyphs for each normalised cell (normalised correlation, small shifts)."""
-    tpl, chars = templates()
-    inner = tpl[:, _SHIFT:-_SHIFT, _SHIFT:-_SHIFT]
+    _matrix, chars = _template_matrix()
+    inked = [i for i, cell in enumerate(cells) if float(cell.max()) >= 0.05]
+    scores_of = dict(zip(inked, _correlations(np.stack([cells[i] for i in inked])))) if inked else {}
     out, best_scores = [], []
-    for cell in cells:
-        if float(cell.max()) < 0.05:  # an empty cell: nothing printed there
+    for i in range(len(cells)):
+        if i not in scores_of:  # an empty cell: nothing printed there
             out.append([("<", 1.0)] + [(c, 1.0) for c in chars[:3]])
             best_scores.append(0.0)
             continue
-        scores = np.array([cv2.matchTemplate(cell, t, cv2.TM_CCOEFF_NORMED).max() for t in inner])
+        scores = scores_of[i]
         order = np.argsort(-scores)[:_KEEP]
         top = float(scores[order[0]])
-        out.append([(chars[i], float(top - scores[i]) * _COST_SCALE) for i in order])
+        out.append([(chars[j], float(top - scores[j]) * _COST_SCALE) for j in order])
         best_scores.append(max(0.0, top))
     return out, best_scores
 
