@@ -70,3 +70,32 @@ def test_phone_photo_of_a_bill(person):
     image = phone_photo(to_bgr(spec.pages[0]), random.Random(9))
     page = read_page(image, 1)
     assert page.kind == "proof_of_address" and page.fields.get("issue_date") == "2026-09-03"
+
+
+@pytest.fixture
+def fixture_certs(monkeypatch):
+    from pathlib import Path
+
+    from intake.settings import reset_settings
+
+    monkeypatch.setenv("INTAKE_2DDOC_CERTS", str(Path(S.__file__).parent / "certs"))
+    reset_settings()
+    yield
+    monkeypatch.delenv("INTAKE_2DDOC_CERTS")
+    reset_settings()
+
+
+def test_a_bill_with_a_valid_2ddoc_takes_its_data_from_the_code(person, fixture_certs):
+    spec = S.bill(random.Random(21), person, date(2026, 9, 3), twoddoc="valid")
+    page = read_page(to_bgr(spec.pages[0]), 1)
+    assert page.kind == "proof_of_address"
+    assert page.fields["two_d_doc"]["signature_valid"] is True
+    assert page.fields["issue_date"] == "2026-09-03" and page.fields["postcode"] == spec.fields["postcode"]
+    assert not [f for f in page.findings if f.code == "proof_of_address_signature_invalid"]
+
+
+def test_a_bill_with_a_tampered_2ddoc_is_flagged(person, fixture_certs):
+    spec = S.bill(random.Random(22), person, date(2026, 9, 3), twoddoc="tamper")
+    page = read_page(to_bgr(spec.pages[0]), 1)
+    assert page.kind == "proof_of_address"
+    assert [f.severity for f in page.findings if f.code == "proof_of_address_signature_invalid"] == ["blocking"]

@@ -50,8 +50,20 @@ def _reduced(g: np.ndarray, long_side: int = WORK_LONG_SIDE) -> tuple[np.ndarray
 
 
 def _ink(g: np.ndarray) -> np.ndarray:
+    """Ink of character size only: photos, logos, rules and frames are left out, so that their
+    edges do not pass for lines of text."""
     g = cv2.GaussianBlur(g, (3, 3), 0)
-    return cv2.adaptiveThreshold(g, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
+    ink = cv2.adaptiveThreshold(g, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if n <= 1:
+        return ink
+    h, w = ink.shape
+    limit = max(12, int(0.04 * max(h, w)))
+    big = (stats[:, cv2.CC_STAT_HEIGHT] > limit) | (stats[:, cv2.CC_STAT_WIDTH] > limit)
+    big[0] = False
+    if big.any():
+        ink[big[labels]] = 0
+    return ink
 
 
 def _line_angles(ink: np.ndarray) -> tuple[list[float], list[float]]:

@@ -233,7 +233,9 @@ def _photo_code(page: PageRead, pt: PageText, candidates, image: np.ndarray) -> 
         again = _reread_code_line(pt, found.raw)
         # The line read alone with the A-Z 0-9 whitelist is the better reading (measured on the
         # fixture sheets: the free reading confuses 4/A, 6/G, Q/O far more often).
-        if again is not None and (again.valid or not found.valid):
+        # A second reading far from the first is another line of the sheet (a date, a booth
+        # number), not a better reading of the code.
+        if again is not None and (again.valid or not found.valid) and _similar(again.code, found.code):
             found = again
     fields: dict[str, Any] = {}
     if found is not None:
@@ -255,6 +257,12 @@ def _photo_code(page: PageRead, pt: PageText, candidates, image: np.ndarray) -> 
 
 
 CODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def _similar(a: str, b: str) -> bool:
+    from difflib import SequenceMatcher
+
+    return SequenceMatcher(None, a, b).ratio() >= 0.6
 
 
 def _reread_code_line(pt: PageText, raw: str):

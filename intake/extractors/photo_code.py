@@ -5,10 +5,14 @@ photo-signature numérique", "N° e-photo", ...), often in groups separated by s
 
 O/0 and I/1 cannot be told apart by the alphabet, since both are allowed, and booth codes are
 random alphanumerics: a character's neighbours say nothing about it, so no rule by position is
-applied. What the layout does allow, and is used:
+applied. What the layout does allow, and is used, in this order (page.py):
 - When the sheet also carries the code in a barcode (QR or DataMatrix), the barcode wins.
-- The printed line of the code is read a second time alone, with tesseract restricted to A-Z and
-  0-9 (page.py), so the glyph itself decides and no lower-case o/l or '|' survives.
+- The code is printed on one line of its own: the line is cut into glyphs (a monospaced pitch
+  splits touching ones) and each glyph is matched against A-Z 0-9 templates of common faces; when
+  a face matches the whole line well, the glyphs decide (a dotted or slashed zero is a 0, a plain
+  ring an O, a serifed I an I). No language model, so no inserted or swapped characters.
+- Otherwise the line is read alone by tesseract restricted to A-Z 0-9, then `zero_or_o` settles
+  O against 0 by the glyphs when the face marks its zeros.
 - Characters outside the alphabet that have one meaning are mapped: '|' and 'l' to 1, lower-case
   letters to upper case (o to O).
 """

@@ -37,6 +37,7 @@ class Band:
     words: int
     boxes: list = field(default_factory=list)  # ocr.Word with page coordinates (of PageText.image)
     psm: int = 3
+    good: int = 0  # words read with confidence (80+, 3+ letters or digits): the orientation test
 
 
 @dataclass
@@ -84,17 +85,23 @@ class PageText:
         band = self._ocr(top, bottom, psm)
         # Orientation is checked on the first band that has something printed in it (the top of
         # an upside-down short letter is its empty bottom).
-        if not self.orientation_checked and (band.words >= 3 or self._ink_in(top, bottom) > 0.0005):
+        # A band with no word read with confidence that is not the end of the page (the photos
+        # of an e-photo sheet) leaves the question to the next band.
+        has_ink = band.words >= 3 or self._ink_in(top, bottom) > 0.0005
+        defer = band.good < 3 and bottom < 0.999
+        if not self.orientation_checked and has_ink and not defer:
             self.orientation_checked = True
-            if band.conf < UPRIGHT_CONF or band.words < 3:
+            if band.good < 3 or band.conf < UPRIGHT_CONF and band.good < 8:
                 # Upside down (or a quarter turn the line geometry missed: pages with few lines,
-                # like an e-photo sheet under its photos): read the band every other way up.
+                # like an e-photo sheet under its photos): read the band every other way up, and
+                # keep the way that gives the most words read with confidence (photos and
+                # patterns read as words lower the mean confidence whatever the way up).
                 best_turn, best_band = 0, band
                 for turn in (180, 90, 270):
                     other = PageText(rotate_quarter(self.image, turn))._ocr(top, bottom, psm)
-                    if other.words >= 3 and other.conf > best_band.conf + 10:
+                    if other.good >= 3 and other.good > 1.5 * best_band.good + 1:
                         best_turn, best_band = turn, other
-                        if other.conf >= UPRIGHT_CONF:
+                        if other.good >= 8:
                             break
                 if best_turn:
                     self.image = rotate_quarter(self.image, best_turn)
@@ -144,7 +151,8 @@ class PageText:
             log.warning("OCR timeout on a band")
             words = []
         placed = [ocr.Word(w.text, w.conf, w.left, w.top + y0, w.width, w.height, w.block, w.line) for w in words]
-        return Band(top, bottom, _words_to_text(words), _mean_conf(words), len(words), placed, psm)
+        good = sum(1 for w in words if w.conf >= 80 and sum(c.isalnum() for c in w.text) >= 3)
+        return Band(top, bottom, _words_to_text(words), _mean_conf(words), len(words), placed, psm, good)
 
     def words(self) -> list:
         return [w for b in sorted(self.bands, key=lambda b: b.top) for w in b.boxes]
