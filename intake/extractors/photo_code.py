@@ -260,7 +260,7 @@ def _templates() -> dict:
         import numpy as np
         from PIL import Image, ImageDraw, ImageFont
 
-        _TEMPLATES = {}
+        built = {}  # filled aside, then published whole: pages are read in threads
         for path in TEMPLATE_FONTS:
             if not os.path.exists(path):
                 continue
@@ -271,7 +271,8 @@ def _templates() -> dict:
             boxes = glyph_boxes(line)
             if len(boxes) != len(ALPHABET):
                 continue
-            _TEMPLATES[path] = list(zip(ALPHABET, _cells(line, boxes)))
+            built[path] = list(zip(ALPHABET, _cells(line, boxes)))
+        _TEMPLATES = built
     return _TEMPLATES
 
 
