@@ -54,11 +54,16 @@ def normalise_code(raw: str) -> str:
 _RUN = re.compile(r"[A-Za-z0-9|](?:[A-Za-z0-9|]|[ \-–.]{1,3}(?=[A-Za-z0-9|])){8,60}")
 
 
-def _code_like(run: str) -> bool:
-    """Printed codes are upper case with digits and letters; a run of lower-case words is prose."""
+def _code_like(run: str, labelled: bool = False) -> bool:
+    """Printed codes are upper case with digits and letters; a run of lower-case words is prose.
+    Right under its label, a run of code length is taken even when OCR turned its digits into
+    letters (9 read IJ, 0 read O)."""
     lower = sum(c.islower() for c in run if c not in "lo")
     digits = sum(c.isdigit() for c in run)
-    return lower == 0 and digits >= 2 and sum(c.isalpha() for c in run) >= 2
+    letters = sum(c.isalpha() for c in run)
+    if labelled and lower == 0 and 18 <= digits + letters <= 26:
+        return True
+    return lower == 0 and digits >= 2 and letters >= 2
 
 
 def _runs(line: str) -> list[str]:
@@ -88,7 +93,7 @@ def find_code(text: str, barcode_texts: list[str] | None = None) -> PhotoCode | 
                 # a misread separator-like glyph ('7' read '/') splits the runs: keep the whole
                 # line too, cleaned, as a near miss the page reader can read again
                 whole = " ".join(re.sub(r"[^A-Za-z0-9|]+", " ", part).split())
-                if whole and _code_like(whole) and whole not in labelled:
+                if whole and _code_like(whole, labelled=True) and whole not in labelled:
                     labelled.append(whole)
             break
     best: PhotoCode | None = None

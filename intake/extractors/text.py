@@ -92,22 +92,26 @@ class PageText:
         if not self.orientation_checked and has_ink and not defer:
             self.orientation_checked = True
             if band.good < 3 or band.conf < UPRIGHT_CONF and band.good < 8:
-                # Upside down (or a quarter turn the line geometry missed: pages with few lines,
-                # like an e-photo sheet under its photos): read the band every other way up, and
-                # keep the way that gives the most words read with confidence (photos and
-                # patterns read as words lower the mean confidence whatever the way up).
+                # Upside down: the same stretch of paper is read the other way up and compared
+                # by the words read with confidence. A quarter turn (lines down the page that the
+                # line geometry missed, e.g. an e-photo sheet under its photos) is tried only when
+                # neither way up reads anything, on the whole page.
+                turned = PageText(rotate_quarter(self.image, 180))
+                mirrored = turned._ocr(1.0 - bottom, 1.0 - top, psm)
                 best_turn, best_band = 0, band
-                for turn in (180, 90, 270):
-                    other = PageText(rotate_quarter(self.image, turn))._ocr(top, bottom, psm)
-                    if other.good >= 3 and other.good > 1.5 * best_band.good + 1:
-                        best_turn, best_band = turn, other
-                        if other.good >= 8:
-                            break
+                if mirrored.good >= 3 and mirrored.good > 1.5 * band.good + 1:
+                    best_turn, best_band = 180, mirrored
+                elif band.good < 3 and mirrored.good < 3:
+                    for turn in (90, 270):
+                        other = PageText(rotate_quarter(self.image, turn))._ocr(0.0, 1.0, psm)
+                        if other.good >= 3 and other.good > 1.5 * best_band.good + 1:
+                            best_turn, best_band = turn, other
                 if best_turn:
                     self.image = rotate_quarter(self.image, best_turn)
                     self.rotation = (self.rotation + best_turn) % 360
                     self.bands = []  # read on the page the other way up: no longer where they were
                     band = best_band
+                    top, bottom = band.top, band.bottom
         # Keep only new coverage: drop bands inside the new one.
         self.bands = [b for b in self.bands if not (b.top >= top and b.bottom <= bottom)] + [band]
         return band
