@@ -192,3 +192,18 @@ def test_bill_of_a_relative_shares_the_surname_only():
     assert m.surname and not m.given and m.level == NEAR
     assert address_holder_matches("M MARC DUPONT", p)
     assert not address_holder_matches("M MARC DURAND", p)
+
+
+def test_a_bill_abbreviating_the_first_name_to_its_initial_names_the_person():
+    # Given a long name printed on the 38-character postal line with the first name as an initial
+    from intake.dossier import Person
+    from intake.validators.names import match_holder_name
+
+    person = Person(surname="Le Clézio de Kerguelen-Trémarec", given_names=("Capucine",), birth_date=None)
+    # When the bill's holder line is matched
+    m = match_holder_name("MME C LE CLÉZIO DE KERGUELEN-TRÉMAREC", person)
+    # Then surname and first name both match, with no other word left over
+    assert m.surname and m.given and m.other_words == 0
+    # And another initial is another first name
+    other = match_holder_name("MME D LE CLÉZIO DE KERGUELEN-TRÉMAREC", person)
+    assert other.surname and not other.given

@@ -246,6 +246,15 @@ def holder_tokens(holder_name: str | None) -> list[str]:
     return [t for t in tokens if t not in TITLES]
 
 
+def _holder_first_name_variants(person: Person) -> list[list[str]]:
+    """First-name forms on a postal name line: whole, or its initial (the 38-character address line
+    of NF Z10-011 abbreviates first names of long names: "MME C LE CLEZIO DE KERGUELEN")."""
+    variants = first_name_variants(person)
+    if variants and variants[0]:
+        variants = variants + [[variants[0][0][0]]]
+    return variants
+
+
 def match_holder_name(holder_name: str | None, person: Person) -> HolderNameMatch:
     """Match a free-form name in any order (bills write 'DUPONT JEAN' or 'M JEAN DUPONT')."""
     tokens = holder_tokens(holder_name)
@@ -254,7 +263,7 @@ def match_holder_name(holder_name: str | None, person: Person) -> HolderNameMatc
         for run in _find_runs(tokens, _joined(sv)):
             used = set(range(*run))
             # Try every place of the first name too: a first name may repeat the surname (THOMAS THOMAS).
-            placements = [set(range(*g)) for fv in first_name_variants(person)
+            placements = [set(range(*g)) for fv in _holder_first_name_variants(person)
                           for g in _find_runs(tokens, _joined(fv), frozenset(used))] or [set()]
             for extra in placements:
                 given = bool(extra)
