@@ -16,6 +16,7 @@ import logging
 import cv2
 import numpy as np
 
+from intake.extractors.quality import gray as to_gray
 from intake.extractors.mrz_locate import Band, find_bands, rotate_quarter
 from intake.extractors.mrz_ocr import LineRead, ink_map, read_line
 from intake.extractors.mrz_parse import (
@@ -31,14 +32,6 @@ __all__ = ["MrzResult", "MrzParseError", "read_mrz", "parse_mrz"]
 log = logging.getLogger(__name__)
 
 _TARGET_CAP = 30.0  # px: line height the band is resampled to before reading
-
-
-def _gray(image: np.ndarray) -> np.ndarray:
-    if image.ndim == 2:
-        return image
-    if image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
-    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
 def _band_crop(page: np.ndarray, band: Band) -> tuple[np.ndarray, list[float], float, np.ndarray]:
@@ -147,7 +140,7 @@ def read_mrz(image: np.ndarray) -> MrzResult | None:
     """Find and read the MRZ on a page image (any quarter turn, a few degrees of skew)."""
     if image is None or image.size == 0:
         return None
-    gray = _gray(image)
+    gray = to_gray(image)
     best: MrzResult | None = None
     pages: dict[int, np.ndarray] = {}
     for band in find_bands(gray):
