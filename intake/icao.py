@@ -53,6 +53,17 @@ def fold(text: str) -> str:
     return " ".join("".join(out).split())
 
 
+#: The other common spelling of letters that ICAO writes with two: the base letter, as French
+#: printers, issuers without those glyphs, and OCR models without them (tesseract's `fra`
+#: reads Ö as Ô, Å as Â) give it.
+_PLAIN = {"Ä": "A", "Ö": "O", "Ü": "U", "Å": "A", "Ø": "O", "ä": "A", "ö": "O", "ü": "U", "å": "A", "ø": "O"}
+
+
+def plain_name_tokens(text: str) -> list[str]:
+    """Name tokens with umlauts, rings and slashes reduced to the base letter: 'Ødegaard' -> ['ODEGAARD']."""
+    return name_tokens("".join(_PLAIN.get(c, c) for c in text or ""))
+
+
 def name_tokens(text: str) -> list[str]:
     """Name tokens after folding: 'Le Gall-Dupré' -> ['LE', 'GALL', 'DUPRE']."""
     return [t for t in "".join(c if c.isalnum() else " " for c in fold(text)).split() if t]

@@ -342,3 +342,11 @@ def test_bill_2ddoc_is_reproducible_and_verifies_as_intended(authority, tamper, 
     assert (doc.authority, doc.fields.get("24")) == (authority, "75011")
     # And the signature verifies with fixtures/certs for FX01, fails when tampered, is unknown for FX99
     assert verify_2ddoc(doc, ROOT / "fixtures" / "certs") is verdict
+
+
+def test_a_2ddoc_writes_foreign_letters_as_ascii_letters_never_drops_them():
+    # Given a name with letters that have no decomposition (Ø, Ł) and ligatures
+    from fixtures.twoddoc_writer import _plain
+
+    # When written the way an issuer fills a 2D-Doc, Then every letter survives as ASCII
+    assert _plain("Mme Ødegaard Sølvi Groß Łukasz Lætitia") == "MME ODEGAARD SOLVI GROSS LUKASZ LAETITIA"

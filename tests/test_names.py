@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -207,3 +208,20 @@ def test_a_bill_abbreviating_the_first_name_to_its_initial_names_the_person():
     # And another initial is another first name
     other = match_holder_name("MME D LE CLÉZIO DE KERGUELEN-TRÉMAREC", person)
     assert other.surname and not other.given
+
+
+@pytest.mark.parametrize("surname, given, printed", [
+    ("Söderberg", "Åke", "SÔDERBERG ÂKE"),          # tesseract fra reads Ö as Ô, Å as Â
+    ("Araújo", "Conceição", "CONCEIÇAO ARAÜJO"),     # ú read as ü
+    ("Ødegaard", "Sølvi", "MME ODEGAARD SOLVI"),     # an issuer writing the base letter
+    ("Müller", "Jürgen", "M. MUELLER JUERGEN"),      # the ICAO spelling
+])
+def test_a_printed_name_matches_in_either_spelling_of_foreign_letters(surname, given, printed):
+    # Given a declared name with letters French does not use, printed on a bill another way
+    from intake.dossier import Person
+    from intake.validators.names import match_holder_name
+
+    person = Person(surname=surname, given_names=(given,), birth_date=None)
+    # When matched, Then surname and first name are found, nothing left over
+    m = match_holder_name(printed, person)
+    assert m.surname and m.given and m.other_words == 0

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from intake.dossier import Person
-from intake.icao import name_tokens
+from intake.icao import plain_name_tokens, name_tokens
 
 MATCH = "match"
 NEAR = "near"
@@ -74,14 +74,21 @@ def _flat_tokens(values: str | Sequence[str] | None) -> list[str]:
     return [t for v in values for t in name_tokens(str(v))]
 
 
+#: A declared name may be written the ICAO way (Ö -> OE, in every MRZ) or with the base letter
+#: (Ö -> O: bills, certificates, and what the OCR gives for letters French does not use).
+_spellings = (name_tokens, plain_name_tokens)
+
+
 def surname_variants(person: Person) -> list[list[str]]:
     """The token lists a document may show as this person's surname: birth name, usage name, both."""
-    birth = name_tokens(person.surname)
-    variants = [birth]
-    if person.usage_name:
-        usage = name_tokens(person.usage_name)
-        variants += [usage, birth + usage, usage + birth]
-    return [v for v in variants if v]
+    variants = []
+    for tokens in _spellings:
+        birth = tokens(person.surname)
+        variants.append(birth)
+        if person.usage_name:
+            usage = tokens(person.usage_name)
+            variants += [usage, birth + usage, usage + birth]
+    return _unique([v for v in variants if v])
 
 
 def first_name_variants(person: Person) -> list[list[str]]:
@@ -91,11 +98,22 @@ def first_name_variants(person: Person) -> list[list[str]]:
     if not person.given_names:
         return []
     first = person.given_names[0]
-    variants = [name_tokens(first)]
     words = first.strip().split()
-    if len(words) > 1:
-        variants.append(name_tokens(words[0]))
-    return [v for v in variants if v]
+    variants = []
+    for tokens in _spellings:
+        variants.append(tokens(first))
+        if len(words) > 1:
+            variants.append(tokens(words[0]))
+    return _unique([v for v in variants if v])
+
+
+def _unique(variants: list[list[str]]) -> list[list[str]]:
+    seen, out = set(), []
+    for v in variants:
+        if tuple(v) not in seen:
+            seen.add(tuple(v))
+            out.append(v)
+    return out
 
 
 def mrz_truncation(surname: str | None, given_names: str | Sequence[str] | None,
@@ -240,10 +258,9 @@ class HolderNameMatch:
         return NONE
 
 
-def holder_tokens(holder_name: str | None) -> list[str]:
+def holder_tokens(holder_name: str | None, tokens=name_tokens) -> list[str]:
     """Name tokens of a free-form holder name, courtesy titles removed."""
-    tokens = name_tokens(holder_name or "")
-    return [t for t in tokens if t not in TITLES]
+    return [t for t in tokens(holder_name or "") if t not in TITLES]
 
 
 def _holder_first_name_variants(person: Person) -> list[list[str]]:
@@ -256,8 +273,20 @@ def _holder_first_name_variants(person: Person) -> list[list[str]]:
 
 
 def match_holder_name(holder_name: str | None, person: Person) -> HolderNameMatch:
-    """Match a free-form name in any order (bills write 'DUPONT JEAN' or 'M JEAN DUPONT')."""
-    tokens = holder_tokens(holder_name)
+    """Match a free-form name in any order (bills write 'DUPONT JEAN' or 'M JEAN DUPONT'), in
+    either spelling of the letters ICAO writes with two (the OCR may read Ö as Ô or Ü)."""
+    best: HolderNameMatch | None = None
+    for spelling in _spellings:
+        tokens = holder_tokens(holder_name, spelling)
+        found = _match_holder_tokens(tokens, person)
+        if found is not None and (best is None or (found.given, -found.other_words) > (best.given, -best.other_words)):
+            best = found
+    if best is None:
+        return HolderNameMatch(surname=False, given=False, other_words=len(holder_tokens(holder_name)))
+    return best
+
+
+def _match_holder_tokens(tokens: list[str], person: Person) -> HolderNameMatch | None:
     best: HolderNameMatch | None = None
     for sv in surname_variants(person):
         for run in _find_runs(tokens, _joined(sv)):
@@ -270,13 +299,11 @@ def match_holder_name(holder_name: str | None, person: Person) -> HolderNameMatc
                 taken = used | extra
                 rest = [t for k, t in enumerate(tokens) if k not in taken and t not in CONNECTORS]
                 # Once the first given name is there, the other declared given names are not "other words".
-                others = {t for g in person.given_names for t in name_tokens(g)} if given else set()
+                others = {t for g in person.given_names for sp in _spellings for t in sp(g)} if given else set()
                 cand = HolderNameMatch(surname=True, given=given,
                                        other_words=len([t for t in rest if t not in others]))
                 if best is None or (cand.given, -cand.other_words) > (best.given, -best.other_words):
                     best = cand
-    if best is None:
-        return HolderNameMatch(surname=False, given=False, other_words=len(tokens))
     return best
 
 
