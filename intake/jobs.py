@@ -326,7 +326,7 @@ def wait_for_check(dossier_id: int, timeout: float, poll: float = 0.1) -> CheckR
         if time.monotonic() > deadline:
             return None
         time.sleep(poll)
-        poll = min(poll * 1.5, 1.0)
+        poll = min(poll * 1.5, 0.25)
 
 
 def upload_files(dossier_id: int, paths: list[Path]) -> list[int]:

@@ -68,7 +68,8 @@ def render_pdf_page(path: Path, index: int, dpi: int, timeout: float) -> np.ndar
     """Render page `index` (1-based) with pdftoppm; raise UnsupportedFile when it cannot."""
     with tempfile.TemporaryDirectory(prefix="intake-pdf-") as tmp:
         out = Path(tmp) / "page"
-        cmd = ["pdftoppm", "-r", str(dpi), "-f", str(index), "-l", str(index), "-png", "-singlefile",
+        # Plain PPM: encoding PNG would cost more than the rendering itself.
+        cmd = ["pdftoppm", "-r", str(dpi), "-f", str(index), "-l", str(index), "-singlefile",
                str(path), str(out)]
         try:
             subprocess.run(cmd, check=True, timeout=timeout, capture_output=True)
@@ -76,10 +77,10 @@ def render_pdf_page(path: Path, index: int, dpi: int, timeout: float) -> np.ndar
             raise UnsupportedFile(f"page {index} du PDF trop longue à lire") from None
         except subprocess.CalledProcessError:
             raise UnsupportedFile(f"page {index} du PDF illisible") from None
-        png = out.with_suffix(".png")
-        if not png.exists():
+        ppm = out.with_suffix(".ppm")
+        if not ppm.exists():
             raise UnsupportedFile(f"page {index} du PDF illisible")
-        with Image.open(png) as image:
+        with Image.open(ppm) as image:
             image.load()
             return to_bgr(image)
 
