@@ -155,3 +155,22 @@ def test_read_mrz_on_documents(fmt, how):
 
 def test_no_mrz_on_a_blank_page():
     assert read_mrz(np.full((800, 600, 3), 255, np.uint8)) is None
+
+
+def test_ordinary_print_is_never_read_as_a_valid_mrz():
+    # Given the sample dossier's bill, ASSR, JDC and e-photo pages (lines of print, no MRZ)
+    from pathlib import Path
+
+    from intake.extractors.images import open_source
+    from intake.settings import load_settings
+
+    sample = Path(__file__).resolve().parent.parent / "fixtures" / "sample"
+    for name in ("piece1.png", "piece2.pdf", "piece4.jpg", "piece5.jpg"):
+        image = open_source(sample / name, load_settings()).render(1)
+        # When the MRZ reader runs on them, Then it finds no MRZ (check digits can be forced to pass
+        # on print; the document code, the fillers and the ICAO state codes cannot)
+        assert read_mrz(image) is None, name
+    # And the identity card's back still gives its MRZ
+    card = open_source(sample / "piece3.pdf", load_settings()).render(2)
+    result = read_mrz(card)
+    assert result is not None and result.valid and result.fields["nationality"] == "FRA"

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from intake.extractors.quality import gray as to_gray
+from intake.icao import is_state_code
 from intake.extractors.mrz_locate import Band, find_bands, rotate_quarter
 from intake.extractors.mrz_ocr import LineRead, ink_map, read_line
 from intake.extractors.mrz_parse import (
@@ -27,7 +28,7 @@ from intake.extractors.mrz_parse import (
     parse_mrz,
 )
 
-__all__ = ["MrzResult", "MrzParseError", "read_mrz", "parse_mrz"]
+__all__ = ["MrzResult", "MrzParseError", "read_mrz", "parse_mrz", "plausible_mrz"]
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,22 @@ def _upright_box(shape, band: Band, flip: int) -> tuple[int, int, int, int]:
     return int(x0), int(y0), int(min(w, x1) - x0), int(min(h, y1) - y0)
 
 
+def plausible_mrz(result: MrzResult) -> bool:
+    """A real MRZ starts with a document code (P, I, A, C, V), pads its fields with '<' and names
+    an issuing state and a nationality from the ICAO list. Check digits alone cannot tell: with
+    candidates per position they can be satisfied by a band of ordinary print."""
+    lines = result.lines or []
+    if not lines or not lines[0] or lines[0][0] not in "PIACV":
+        return False
+    if not any("<<" in line for line in lines) or sum(line.count("<") for line in lines) < 4:
+        return False
+    states = [lines[0][2:5]]
+    nationality = result.fields.get("nationality")
+    if nationality:
+        states.append(nationality.ljust(3, "<"))
+    return all(is_state_code(state) for state in states)
+
+
 def read_mrz(image: np.ndarray) -> MrzResult | None:
     """Find and read the MRZ on a page image (any quarter turn, a few degrees of skew)."""
     if image is None or image.size == 0:
@@ -147,6 +164,8 @@ def read_mrz(image: np.ndarray) -> MrzResult | None:
         if band.quarter not in pages:
             pages[band.quarter] = rotate_quarter(gray, band.quarter)
         result = _read_band(pages[band.quarter], band)
+        if result is not None and not plausible_mrz(result):
+            continue  # ordinary print read as MRZ characters: no document code, no state, no fillers
         best = _better(best, result)
         if best is not None and best.valid:
             break

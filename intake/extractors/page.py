@@ -39,19 +39,6 @@ except ImportError:  # pragma: no cover
         return []
 
 TAX_2DDOC_TYPES = ("02", "04", "28")
-#: ICAO 9303 part 3 codes of states and organisations (ISO 3166-1 alpha-3 and the ICAO additions).
-ICAO_STATES = frozenset("""
-AFG ALB DZA ASM AND AGO AIA ATA ATG ARG ARM ABW AUS AUT AZE BHS BHR BGD BRB BLR BEL BLZ BEN BMU BTN BOL BES BIH
-BWA BVT BRA IOT BRN BGR BFA BDI CPV KHM CMR CAN CYM CAF TCD CHL CHN CXR CCK COL COM COG COD COK CRI CIV HRV CUB
-CUW CYP CZE DNK DJI DMA DOM ECU EGY SLV GNQ ERI EST SWZ ETH FLK FRO FJI FIN FRA GUF PYF ATF GAB GMB GEO DEU GHA
-GIB GRC GRL GRD GLP GUM GTM GGY GIN GNB GUY HTI HMD VAT HND HKG HUN ISL IND IDN IRN IRQ IRL IMN ISR ITA JAM JPN
-JEY JOR KAZ KEN KIR PRK KOR KWT KGZ LAO LVA LBN LSO LBR LBY LIE LTU LUX MAC MDG MWI MYS MDV MLI MLT MHL MTQ MRT
-MUS MYT MEX FSM MDA MCO MNG MNE MSR MAR MOZ MMR NAM NRU NPL NLD NCL NZL NIC NER NGA NIU NFK MKD MNP NOR OMN PAK
-PLW PSE PAN PNG PRY PER PHL PCN POL PRT PRI QAT REU ROU RUS RWA BLM SHN KNA LCA MAF SPM VCT WSM SMR STP SAU SEN
-SRB SYC SLE SGP SXM SVK SVN SLB SOM ZAF SGS SSD ESP LKA SDN SUR SJM SWE CHE SYR TWN TJK TZA THA TLS TGO TKL TON
-TTO TUN TUR TKM TCA TUV UGA UKR ARE GBR USA UMI URY UZB VUT VEN VNM VGB VIR WLF ESH YEM ZMB ZWE ALA
-D<< GBD GBN GBO GBP GBS UNO UNA UNK XOM XXA XXB XXC XXX EUE RKS XBA XIM XCC XCE XCO XEC XPO XES XMP XDC ANT NTZ
-""".split())
 #: Classification confidence under which the rest of the page is read before deciding.
 SURE = 0.8
 #: The top band read first: header, issuer, addressee block and dates of French documents.
@@ -73,9 +60,6 @@ def read_page(image: np.ndarray, page_number: int) -> PageRead:
             mrz = read_mrz(image)
         except Exception:  # a reader bug must not lose the page
             log.exception("MRZ reader failed")
-            mrz = None
-        if mrz is not None and not plausible_mrz(mrz):
-            log.debug("page %d: MRZ-like band rejected (not a document code, no fillers)", page_number)
             mrz = None
         if mrz is not None:
             _identity_from_mrz(page, mrz)
@@ -132,22 +116,6 @@ def read_page(image: np.ndarray, page_number: int) -> PageRead:
     page.evidence["orientation"] = {"rotation": pt.rotation, "skew": round(pt.skew, 2), "flattened": pt.flattened}
     log.debug("page %d: %s (%.2f) in %.2f s", page_number, page.kind, page.confidence, time.perf_counter() - started)
     return page
-
-
-def plausible_mrz(mrz: Any) -> bool:
-    """An MRZ starts with a document code (P, I, A, C, V) and pads its fields with '<' fillers;
-    a band of ordinary print read as MRZ characters has neither, whatever its check digits say."""
-    lines = list(getattr(mrz, "lines", None) or [])
-    if not lines or not lines[0]:
-        return False
-    if lines[0][0] not in "PIACV":
-        return False
-    # Every MRZ separates surname from given names with '<<' and pads with fillers.
-    if not any("<<" in line for line in lines) or sum(line.count("<") for line in lines) < 4:
-        return False
-    # Ink read as MRZ characters names no state; a real zone does (checked where it is printed).
-    state = (getattr(mrz, "issuing_state", "") or lines[0][2:5]).replace("<", "")
-    return state in ICAO_STATES or state == "D" or float(getattr(mrz, "confidence", 0.0)) >= 0.85
 
 
 def _needs_rest(kind: str) -> bool:
