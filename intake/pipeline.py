@@ -92,9 +92,8 @@ def read_file(path: Path, name: str, settings: Settings | None = None) -> FileRe
                                     range(1, source.page_count + 1)))
     pages = [r for r in results if isinstance(r, PageRead)]
     failed = [r for r in results if isinstance(r, _RenderFailed)]
+    # group_pages returns the pages' own findings with the document-level ones.
     documents, findings = group_pages(name, pages) if pages else ([], [])
-    for page in pages:
-        findings.extend(page.findings)
     for failure in failed:
         where = f"page {failure.page} : " if source.page_count > 1 else ""
         finding = _unsupported(name, where + failure.reason)
