@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from fixtures.degrade import skew
 from intake.icao import MrzData, compose_fr_cni, compose_td1, compose_td2, compose_td3
 
 OCRB = "/usr/share/fonts/opentype/ocr-b/OCRB.otf"
@@ -123,13 +124,7 @@ def rotate(image: np.ndarray, degrees: float, fill=(250, 250, 250)) -> np.ndarra
     if degrees % 90 == 0:
         k = int(degrees // 90) % 4
         return np.ascontiguousarray(np.rot90(image, k))
-    h, w = image.shape[:2]
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
-    cos, sin = abs(m[0, 0]), abs(m[0, 1])
-    nw, nh = int(h * sin + w * cos), int(h * cos + w * sin)
-    m[0, 2] += nw / 2 - w / 2
-    m[1, 2] += nh / 2 - h / 2
-    return cv2.warpAffine(image, m, (nw, nh), borderValue=fill)
+    return skew(image, degrees, fill=fill)
 
 
 def blur(image: np.ndarray, sigma: float) -> np.ndarray:

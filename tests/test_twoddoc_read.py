@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import zxingcpp
 
+from fixtures.degrade import skew
 from fixtures.twoddoc_writer import CERTS_DIR, datamatrix_image, make_2ddoc_image
 from intake.extractors.twoddoc import find_code_regions, read_2ddocs
 
@@ -38,13 +39,7 @@ def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
 
 
 def _rotate(image: np.ndarray, angle: float) -> np.ndarray:
-    h, w = image.shape[:2]
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    cos, sin = abs(m[0, 0]), abs(m[0, 1])
-    nw, nh = int(h * sin + w * cos), int(h * cos + w * sin)
-    m[0, 2] += nw / 2 - w / 2
-    m[1, 2] += nh / 2 - h / 2
-    return cv2.warpAffine(image, m, (nw, nh), borderValue=255)
+    return skew(image, angle, fill=255)
 
 
 def _photo(page: np.ndarray, blur: float, seed: int = 3) -> np.ndarray:
