@@ -18,8 +18,16 @@ from intake.extractors import classify as classify_mod
 from intake.extractors import fields as fields_mod
 from intake.extractors.dates import evidence as dates_evidence
 from intake.extractors.dates import find_dates, pick
-from intake.extractors.photo_code import PhotoCode as _PhotoCode
-from intake.extractors.photo_code import FACE_MIN_SCORE, find_code, is_valid, photo_date, read_glyphs, zero_or_o
+from intake.extractors.photo_code import (
+    FACE_MIN_SCORE,
+    PhotoCode as _PhotoCode,
+    find_code,
+    is_valid,
+    normalise_code,
+    photo_date,
+    read_glyphs,
+    zero_or_o,
+)
 from intake.extractors.quality import assess
 from intake.extractors.text import PageText, prepare
 
@@ -242,12 +250,15 @@ def _reread_code_line(pt: PageText, raw: str):
     for index, band in enumerate(pt.bands):
         for w in band.boxes:
             lines.setdefault((index, w.block, w.line), []).append(w)
-    best = None
+    # The code's line is the one whose words cover most of the code's characters: short words
+    # that happen to be in the code ("CO", "ED" read in the photos above it) cover little.
+    best, best_cover = None, 0
     for ws in lines.values():
         hits = [w for w in ws if any(p in w.text or w.text in p for p in pieces if len(w.text) >= 2)]
-        if len(hits) >= max(1, len(pieces) // 2) and (best is None or len(hits) > len(best)):
-            best = hits
-    if not best:
+        cover = sum(len(w.text) for w in hits)
+        if len(hits) >= max(1, len(pieces) // 2) and cover > best_cover:
+            best, best_cover = hits, cover
+    if not best or best_cover < 0.5 * len("".join(pieces)):
         return None
     left = min(w.left for w in best)
     top = min(w.top for w in best)
@@ -255,8 +266,11 @@ def _reread_code_line(pt: PageText, raw: str):
     bottom = max(w.top + w.height for w in best)
     crop = pt.line_crop(left, top, right, bottom)
     glyphs, score, _face = read_glyphs(crop)
-    if score >= FACE_MIN_SCORE and is_valid(glyphs):
-        return _PhotoCode(glyphs, raw, True, "glyphs")
+    # A code of the wrong length is still reported as printed: the glyphs decide when they cut
+    # the line into about as many characters as the text reading found (the language model
+    # inserts characters in random strings, the glyph cutter does not).
+    if score >= FACE_MIN_SCORE and (is_valid(glyphs) or abs(len(glyphs) - len(normalise_code(raw))) <= 1):
+        return _PhotoCode(glyphs, raw, is_valid(glyphs), "glyphs")
     text = pt.read_line_box(left, top, right, bottom, CODE_ALPHABET)
     found = find_code("code : " + text)
     if found is None:
