@@ -6,12 +6,13 @@ upgrade` and by the single-machine commands before they start, never at import.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -83,12 +84,43 @@ def alembic_config(url: str | None = None):
 
 def upgrade(url: str | None = None) -> None:
     """Bring the database schema to the latest migration."""
-    from alembic import command
-
     url = url or get_settings().database_url
     _ensure_sqlite_folder(url)
+    if _stamped_revision(url) == head_revision():
+        return  # already there: no need to load Alembic (a quarter of a second of imports)
+    from alembic import command
+
     with _migration_lock(url):
         command.upgrade(alembic_config(url), "head")
+
+
+_REVISION_LINE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*['\"]?([\w-]+|None)['\"]?", re.M)
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str | None:
+    """The newest migration, read from the migration files' `revision` / `down_revision` lines
+    (the revision no other one names as its parent)."""
+    revisions, parents = set(), set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        fields = dict((k, v) for k, v in _REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        if "revision" in fields:
+            revisions.add(fields["revision"])
+            if fields.get("down_revision") not in (None, "None"):
+                parents.add(fields["down_revision"])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _stamped_revision(url: str) -> str | None:
+    """The revision the database says it is at; None when it has none (or cannot say)."""
+    try:
+        with engine_for(url).connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except Exception:  # noqa: BLE001 - any doubt: let Alembic look
+        return None
 
 
 @contextmanager
@@ -113,6 +145,8 @@ def _migration_lock(url: str) -> Iterator[None]:
 
 def is_current(url: str | None = None) -> bool:
     """True when the database is at the latest migration."""
+    if head_revision() is not None:
+        return _stamped_revision(url or get_settings().database_url) == head_revision()
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 

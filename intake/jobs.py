@@ -313,7 +313,7 @@ def latest_run(dossier_id: int) -> CheckRun | None:
                               .order_by(CheckRun.id.desc()).limit(1))
 
 
-def wait_for_check(dossier_id: int, timeout: float, poll: float = 0.1) -> CheckRun | None:
+def wait_for_check(dossier_id: int, timeout: float, poll: float = 0.02) -> CheckRun | None:
     """Wait until the dossier's current revision has a finished check (done or failed)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -326,7 +326,7 @@ def wait_for_check(dossier_id: int, timeout: float, poll: float = 0.1) -> CheckR
         if time.monotonic() > deadline:
             return None
         time.sleep(poll)
-        poll = min(poll * 1.5, 0.25)
+        poll = min(poll * 1.5, 0.05)
 
 
 def upload_files(dossier_id: int, paths: list[Path]) -> list[int]:

@@ -52,3 +52,43 @@ def test_card_front_and_back():
     assert card_side("CARTE NATIONALE D'IDENTITÉ\nNom : DUPONT\nPrénom(s) : JEAN\nSexe : M", has_mrz=False) == "front"
     assert card_side("Adresse : 12 rue des Lilas\nTaille : 1,80 m\nDélivrée le 01.02.2020 par la préfecture",
                      has_mrz=False) == "back"
+
+
+def _phrase_anywhere(words, tokens):
+    """The plain search the length index must agree with: every place, one slip per long word."""
+    from intake.extractors.classify import _close
+
+    n = len(tokens)
+    return any(all(_close(words[i + j], tokens[j]) for j in range(n)) for i in range(len(words) - n + 1))
+
+
+def _slip(word: str, kind: int, at: int, letter: str) -> str:
+    """One OCR slip in a word: a letter dropped, added or changed (kind 0 leaves it alone)."""
+    at %= len(word)
+    return [word, word[:at] + word[at + 1:], word[:at] + letter + word[at:], word[:at] + letter + word[at + 1:]][kind]
+
+
+def test_the_indexed_phrase_search_finds_exactly_what_a_scan_of_every_place_finds():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from intake.extractors.classify import Words, has_phrase
+
+    letters = st.text(alphabet="abcdeh", min_size=1, max_size=9)
+    slips = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 20), st.sampled_from("abz")), min_size=3, max_size=3)
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.lists(letters, max_size=25), st.lists(letters, min_size=1, max_size=3), st.integers(0, 25), slips)
+    def check(words, tokens, where, edits):
+        # Given a text holding the phrase with OCR slips somewhere, and other words around it
+        slipped = [_slip(t, *e) or t for t, e in zip(tokens, edits)]
+        words = words[:where] + slipped + words[where:]
+        phrase = " ".join(tokens)
+        norm = " " + " ".join(words) + " "
+        if f" {phrase} " in norm or not any(len(t) >= 6 for t in tokens):
+            return
+        # When the phrase is looked for with the length index, Then it is found exactly where a
+        # scan of every place would find it
+        assert has_phrase(norm, phrase, Words(words)) == _phrase_anywhere(words, tokens)
+
+    check()

@@ -137,6 +137,23 @@ def _bounded(phrase: str) -> re.Pattern:
     return re.compile(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])")
 
 
+class Words(list):
+    """The words of a normalised text, indexed by length: the fuzzy phrase search only tries the
+    places where the phrase's first word could be (same length, or one letter more or less)."""
+
+    def __init__(self, words):
+        super().__init__(words)
+        self.by_length: dict[int, list[int]] = {}
+        for i, w in enumerate(self):
+            self.by_length.setdefault(len(w), []).append(i)
+
+    def starts(self, token: str) -> list[int]:
+        n = len(token)
+        if n < 6:  # short words must match exactly
+            return [i for i in self.by_length.get(n, ()) if self[i] == token]
+        return [i for m in (n - 1, n, n + 1) for i in self.by_length.get(m, ())]
+
+
 def has_phrase(norm: str, phrase: str, words: list[str] | None = None) -> bool:
     """Exact phrase on word boundaries, else token by token with one slip allowed per long word."""
     p = " ".join(_NON_WORD.sub(" ", phrase).split())
@@ -145,10 +162,12 @@ def has_phrase(norm: str, phrase: str, words: list[str] | None = None) -> bool:
     tokens = p.split()
     if not any(len(t) >= 6 for t in tokens):
         return False
-    words = words if words is not None else norm.split()
+    if not isinstance(words, Words):
+        words = Words(words if words is not None else norm.split())
     n = len(tokens)
-    for i in range(len(words) - n + 1):
-        if all(_close(words[i + j], tokens[j]) for j in range(n)):
+    last = len(words) - n
+    for i in words.starts(tokens[0]):
+        if i <= last and all(_close(words[i + j], tokens[j]) for j in range(n)):
             return True
     return False
 
@@ -163,7 +182,7 @@ class Classification:
 
 def scores_of(text: str) -> tuple[dict[str, float], dict[str, list[str]]]:
     norm = normalise(text)
-    words = norm.split()
+    words = Words(norm.split())
     scores: dict[str, float] = {}
     matched: dict[str, list[str]] = {}
     for kind, phrases in KEYWORDS.items():
@@ -209,7 +228,7 @@ def card_side(text: str, has_mrz: bool) -> str:
     if has_mrz:
         return "back"
     norm = normalise(text)
-    words = norm.split()
+    words = Words(norm.split())
     front = sum(has_phrase(norm, p, words) for p in CARD_FRONT)
     back = sum(has_phrase(norm, p, words) for p in CARD_BACK)
     return "back" if back > front else "front"

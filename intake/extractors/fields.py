@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from intake.extractors.classify import has_phrase, normalise
+from intake.extractors.classify import Words, has_phrase, normalise
 from intake.extractors.dates import DateCandidate, find_dates, fold_text, pick
 
 TITLES = ("MONSIEUR", "MADAME", "MADEMOISELLE", "MLLE", "MME", "MMES", "MR", "MRS", "MM", "M", "MELLE", "DR")
@@ -131,7 +131,7 @@ def labelled_value(lines: list[str], labels: tuple[str, ...]) -> str | None:
 
 def subtype_of(text: str) -> str:
     norm = normalise(text)
-    words = norm.split()
+    words = Words(norm.split())
     if any(has_phrase(norm, p, words) for p in ("avis d'impot", "impot sur le revenu", "taxe d'habitation",
                                                  "taxe fonciere", "revenu fiscal de reference",
                                                  "avis de situation declarative")):
@@ -308,7 +308,7 @@ def categories_in(value: str) -> list[str]:
 
 def training_of(text: str) -> str | None:
     norm = normalise(text)
-    words = norm.split()
+    words = Words(norm.split())
     if has_phrase(norm, "b96", words) or has_phrase(norm, "be de 7 heures", words) or \
             has_phrase(norm, "formation de 7 heures", words) and has_phrase(norm, "remorque", words):
         return "B96"
@@ -325,7 +325,7 @@ def training_of(text: str) -> str | None:
 
 def assr_level(text: str) -> str | None:
     norm = normalise(text)
-    words = norm.split()
+    words = Words(norm.split())
     if any(has_phrase(norm, p, words) for p in ("second niveau", "deuxieme niveau", "assr 2", "assr2",
                                                  "niveau 2")):
         return "ASSR2"

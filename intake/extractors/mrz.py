@@ -62,13 +62,21 @@ def _line_counts(band: Band) -> list[int]:
     return [44, 36] if ratio > 39 else [36, 44]
 
 
+#: Mean glyph match under which a line is not OCR-B print the right way up. Measured on the
+#: fixture corpus: MRZ lines read upright score 0.96 and more; the same lines upside down 0.68 to
+#: 0.82; lines of ordinary print (certificates, bills) at most 0.66.
+MIN_LINE_SCORE = 0.72
+
+
 def _read_lines(ink: np.ndarray, rows: list[float], n_chars: int) -> list[LineRead] | None:
+    """Every line of the band, or None as soon as one of them is not an MRZ line: the first line
+    read decides for most bands of ordinary print, before the others cost anything."""
     reads = []
     half = 0.8 * _TARGET_CAP
     for y in rows:
         top, bottom = int(max(0, y - half)), int(min(ink.shape[0], y + half))
         line = read_line(ink[top:bottom], n_chars)
-        if line is None:
+        if line is None or line.mean_score < MIN_LINE_SCORE:
             return None
         reads.append(line)
     return reads

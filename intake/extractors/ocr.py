@@ -42,11 +42,13 @@ def _timeout(timeout: float | None) -> float:
 
 
 def _pil(image: np.ndarray | Image.Image) -> Image.Image:
-    if isinstance(image, Image.Image):
-        return image
-    if image.ndim == 3:
-        return Image.fromarray(image[:, :, ::-1])  # OpenCV BGR to RGB
-    return Image.fromarray(image)
+    if not isinstance(image, Image.Image):
+        image = Image.fromarray(image[:, :, ::-1] if image.ndim == 3 else image)  # OpenCV BGR to RGB
+    if image.mode in ("L", "RGB") and image.format is None:
+        # pytesseract hands tesseract a temporary file in the image's format, PNG by default:
+        # uncompressed PNM is written and read in a fraction of the time of PNG's deflate.
+        image.format = "PPM"
+    return image
 
 
 def _run(fn, *args, **kwargs):
