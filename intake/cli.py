@@ -149,7 +149,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if not corpus.is_dir():
         print(f"intake eval : {corpus} n'est pas un dossier", file=sys.stderr)
         return EXIT_ERROR
-    run_eval(corpus, out=sys.stdout, jobs=args.jobs)
+    run_eval(corpus, out=sys.stdout, jobs=args.jobs, results_dir=Path(args.results) if args.results else None)
     return EXIT_OK
 
 
@@ -189,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="évaluer le pipeline sur un corpus de dossiers avec leur verdict attendu")
     p.add_argument("corpus", metavar="CORPUS")
     p.add_argument("--jobs", type=int, default=1, help="dossiers traités en parallèle")
+    p.add_argument("--results", metavar="DIR",
+                   help="garder le résultat JSON de chaque dossier dans DIR et reprendre ceux qui y sont déjà")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("db", help="schéma de la base de données (Alembic)")

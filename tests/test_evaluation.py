@@ -149,3 +149,26 @@ def test_run_eval_prints_the_breakdown_by_degradation(tmp_path):
     assert "FALSE COMPLETE" in text and "d1" in text
     assert any(line.startswith("phone") for line in text.splitlines())
     assert json.loads(json.dumps(report.to_json()))["overall"]["false_complete"] == 1
+
+
+def test_an_interrupted_eval_resumes_from_the_results_it_kept(tmp_path):
+    # Given a corpus of two dossiers and a results folder
+    corpus, kept = tmp_path / "corpus", tmp_path / "results"
+    for name in ("d1", "d2"):
+        (corpus / name).mkdir(parents=True)
+        (corpus / name / "dossier.json").write_text("{}")
+        (corpus / name / "expected.json").write_text(json.dumps(EXPECTED_COMPLETE))
+    calls = []
+
+    def counting_pipeline(folder: str):
+        calls.append(Path(folder).name)
+        return folder, _result("complete", [], _perfect_pieces()), 2.0, None
+
+    # When the eval runs twice with the same results folder
+    first = run_eval(corpus, out=None, check=counting_pipeline, results_dir=kept)
+    second = run_eval(corpus, out=None, check=counting_pipeline, results_dir=kept)
+    # Then each dossier went through the pipeline once, its result is kept as JSON, and both
+    # runs report the same figures
+    assert sorted(calls) == ["d1", "d2"]
+    assert json.loads((kept / "d1.json").read_text())["result"]["status"] == "complete"
+    assert first.overall.verdict_accuracy == second.overall.verdict_accuracy == 1.0
