@@ -3,6 +3,8 @@
 import random
 from datetime import date
 
+import pytest
+
 from fixtures import specimens as S
 from fixtures.degrade import to_bgr
 from fixtures.people import make_person
@@ -85,3 +87,59 @@ def test_rendered_driving_licence_front_and_back():
     assert (front.kind, front.side, back.kind, back.side) == ("driving_licence", "front", "driving_licence", "back")
     assert front.fields["licence_number"] == spec.fields["licence_number"]
     assert front.fields["birth_date"] == spec.fields["birth_date"] and front.fields["categories"] == ["B"]
+
+
+def test_licence_front_with_each_field_number_on_its_own_line():
+    from intake.extractors.fields import licence_fields
+
+    # Given the OCR of a small licence scan, the field numbers read on lines of their own
+    text = "PERMIS DE CONDUIRE\nRÉPUBLIQUE FRANÇAISE\n1\nBOYER\n2\nRÉMI MAËL\n3\n16.03.1995 BREST (29)\n5.\n130991455636"
+    # Then the surname and the given names are both the holder's
+    fields = licence_fields(text)
+    assert fields["holder_name"] == "BOYER RÉMI MAËL" and fields["birth_date"] == "1995-03-16"
+
+
+def _word(text, left, top, height=14):
+    from intake.extractors.ocr import Word
+
+    return Word(text, 90.0, left, top, 10 * len(text), height, 1, 1)
+
+
+def test_licence_back_categories_are_the_rows_with_a_date_placed_by_height():
+    from intake.extractors.fields import LICENCE_BACK_ROWS, licence_back_categories
+
+    # Given the back's table read with the B label misread "8" and two dates on the A2 and B rows
+    rows = {label: 100 + 30 * i for i, label in enumerate(LICENCE_BACK_ROWS)}
+    words = [_word(label if label != "B" else "8", 40, y) for label, y in rows.items()]
+    words += [_word("05.09.2013", 300, rows["B"] + 2), _word("05.09.2028", 420, rows["B"]),
+              _word("12,03.2019", 300, rows["A2"] - 3), _word("9.", 40, 60), _word("10.", 300, 60)]
+    # When the categories held are read, Then they are the rows carrying a date, in table order
+    assert licence_back_categories(words) == ["A2", "B"]
+    # and a table with no date in it holds nothing
+    assert licence_back_categories([w for w in words if not w.text[0].isdigit() or len(w.text) < 4]) == []
+
+
+LOW_RES_LICENCES = [(83, "b96_ok", "low_res"), (194, "b96_ok", "low_res"), (189, "levee78_ok", "scan_150")]
+
+
+@pytest.mark.parametrize("index,case,degradation", LOW_RES_LICENCES, ids=[f"{i + 1:04d}" for i, _, _ in LOW_RES_LICENCES])
+def test_both_faces_of_a_small_licence_scan_are_the_licence(tmp_path, index, case, degradation):
+    import json
+
+    from fixtures.corpus import generate_one
+    from intake.extractors.images import open_source
+    from intake.settings import get_settings
+
+    # Given a two-page licence scan of the generated corpus (seed 1), at low resolution
+    dossier_id = f"{index + 1:04d}-{case}"
+    generate_one(tmp_path, dossier_id, case, degradation, 1, index)
+    expected = json.loads((tmp_path / dossier_id / "expected.json").read_text(encoding="utf-8"))
+    licence = next(p for p in expected["pieces"] if p["kind"] == "driving_licence")
+    source = open_source(tmp_path / dossier_id / licence["file"], get_settings())
+    # When both pages are read
+    front, back = (read_page(source.render(i), i) for i in (1, 2))
+    # Then the front names the holder in full and the back is the categories table, with the
+    # categories held
+    assert (front.kind, front.side, back.kind, back.side) == ("driving_licence", "front", "driving_licence", "back")
+    assert front.fields["holder_name"] == licence["fields"]["holder_name"]
+    assert back.fields["categories"] == licence["fields"]["categories"]

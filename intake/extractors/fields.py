@@ -226,6 +226,8 @@ def licence_fields(text: str) -> dict:
                                                                        "driving", "licence", "union"))]
     names: list[str] = []
     for line in body:
+        if re.fullmatch(r"\s*\d{1,2}[a-d]?\.?\s*", line):
+            continue  # a field's number alone on its line ("1", "2."), its value on the next
         m = re.match(r"^\s*(?:[12]\.\s*)?([A-ZÀ-Þ][A-ZÀ-Þ'’\- ]{1,40})$", line)
         if m and not CATEGORY_RE.fullmatch(m.group(1).strip()) and len(m.group(1).strip()) > 2:
             names.append(m.group(1).strip())
@@ -253,6 +255,48 @@ def licence_fields(text: str) -> dict:
                     break
             break
     return out
+
+
+#: The rows of the categories table on the back of the European licence, top to bottom.
+LICENCE_BACK_ROWS = ("AM", "A1", "A2", "A", "B1", "B", "C1", "C", "D1", "D", "BE", "C1E", "CE", "D1E", "DE")
+_ROW_DATE = re.compile(r"\d{2}[./,-]?\w{2}[./,-]?\d{4}")
+
+
+def licence_back_categories(words) -> list[str]:
+    """Categories held, from the table on the back of the European licence: the rows that carry
+    a date (column 10, obtained; column 11, valid until).
+
+    `words` are OCR words with boxes (text, left, top, width, height). A date is put in its row by
+    its height on the page, against the rows whose labels were read: small print in a column is
+    often read with one label wrong or two rows run together, so rows are not taken from lines."""
+    found = []  # (row index, centre y, left, height)
+    for w in words:
+        label = re.sub(r"[^A-Z0-9]", "", w.text.upper())
+        if label in LICENCE_BACK_ROWS:
+            found.append((LICENCE_BACK_ROWS.index(label), w.top + w.height / 2, w.left, w.height))
+    if len(found) < 4:
+        return []
+    column = sorted(f[2] for f in found)[len(found) // 2]  # the labels' column, not a stray "B"
+    size = max(1, sorted(f[3] for f in found)[len(found) // 2])
+    labels = [(i, y) for i, y, x, _ in found if abs(x - column) < 3 * size]
+    if len(labels) < 4:
+        return []
+    rows = sorted(labels)
+    pitches = [(b[1] - a[1]) / (b[0] - a[0]) for a, b in zip(rows, rows[1:]) if b[0] > a[0]]
+    if not pitches:
+        return []
+    pitch = sorted(pitches)[len(pitches) // 2]
+    if pitch <= 0:
+        return []
+    origin = sorted(y - i * pitch for i, y in labels)[len(labels) // 2]  # where row 0 sits
+    held: list[str] = []
+    for w in words:
+        if not _ROW_DATE.search(w.text) or w.left <= column:
+            continue
+        row = round((w.top + w.height / 2 - origin) / pitch)
+        if 0 <= row < len(LICENCE_BACK_ROWS) and LICENCE_BACK_ROWS[row] not in held:
+            held.append(LICENCE_BACK_ROWS[row])
+    return [c for c in LICENCE_BACK_ROWS if c in held]
 
 
 def person_name(text: str) -> str | None:

@@ -93,7 +93,9 @@ def read_page(image: np.ndarray, page_number: int) -> PageRead:
         if not card:
             pt.read_rest()
         elif result.kind == "unknown":
-            pt.read(0.0, 1.0, psm=3)
+            # Sparse-text reading misses small print set in a column (the categories table on
+            # the back of a low-resolution licence scan); reading it as one block finds it.
+            pt.read(0.0, 1.0, psm=6)
         result = classify_mod.classify_text(pt.text, card_shaped=card, address_2ddoc=bool(docs))
 
     if quality.doubtful and result.kind == "unknown" and _looks_garbled(pt):
@@ -113,7 +115,10 @@ def read_page(image: np.ndarray, page_number: int) -> PageRead:
     elif result.kind == "photo_code":
         _photo_code(page, pt, candidates, image)
     elif result.kind == "driving_licence" and classify_mod.licence_table_rows(pt.text) >= 6:
-        page.side = "back"  # the categories table: its fields are on the front
+        page.side = "back"  # the categories table: the holder is on the front
+        held = fields_mod.licence_back_categories(pt.words())
+        if held:
+            page.fields = {"categories": held}
     elif result.kind != "unknown":
         if result.kind == "driving_licence":
             page.side = "front" if card else None
