@@ -230,3 +230,29 @@ def test_a_printed_name_matches_in_either_spelling_of_foreign_letters(surname, g
     # When matched, Then surname and first name are found, nothing left over
     m = match_holder_name(printed, person)
     assert m.surname and m.given and m.other_words == 0
+
+
+@pytest.mark.parametrize("given, printed", [
+    ("Björn", "MME GROSS BJÜRN"),     # tesseract fra read Ö as Ü
+    ("Maëlys", "GROSS MAÊLYS"),        # Ë read Ê
+    ("Jérôme", "M GROSS JÉRÖME"),      # Ô read Ö
+])
+def test_a_first_name_read_with_another_mark_on_a_vowel_is_still_the_holders(given, printed):
+    # Given a declared person and a bill with their surname, the first name's vowel mark misread
+    from intake.dossier import Person
+
+    person = Person(surname="Groß", given_names=(given,), birth_date=None)
+    # When matched, Then the first name is found: the bill names the person, not a relative
+    m = match_holder_name(printed, person)
+    assert m.level == MATCH and m.given and m.other_words == 0
+
+
+def test_a_plain_vowel_is_not_read_as_a_marked_one():
+    # Given a declared first name without marks, and a bill whose first name has a marked vowel there
+    from intake.dossier import Person
+
+    person = Person(surname="Gross", given_names=("Bjarne",), birth_date=None)
+    # Then it is another first name: the same surname only
+    assert match_holder_name("GROSS BJÉRNE", person).given is False
+    # and a marked vowel never stands for a surname
+    assert not match_holder_name("GRÖSS BJARNE", Person(surname="Grass", given_names=("Bjarne",), birth_date=None)).surname

@@ -272,13 +272,25 @@ def _holder_first_name_variants(person: Person) -> list[list[str]]:
     return variants
 
 
+#: Vowels carrying a mark. French OCR confuses them with each other (Ö read Ô or Ü, Ú read Ü).
+_MARKED_VOWELS = frozenset("ÀÁÂÃÄÅÈÉÊËÌÍÎÏÒÓÔÕÖÙÚÛÜÝŸØàáâãäåèéêëìíîïòóôõöùúûüýÿø")
+
+
+def marked_vowel_blind_tokens(text: str | None) -> list[str]:
+    """Name tokens with every marked vowel written alike ('BJÜRN' and 'Björn' give the same
+    tokens). Used only for the first name of a holder whose surname is already found: there, a
+    vowel's mark read as another mark is an OCR slip, not another person."""
+    return name_tokens("".join("Ø" if c in _MARKED_VOWELS else c for c in text or ""))
+
+
 def match_holder_name(holder_name: str | None, person: Person) -> HolderNameMatch:
     """Match a free-form name in any order (bills write 'DUPONT JEAN' or 'M JEAN DUPONT'), in
     either spelling of the letters ICAO writes with two (the OCR may read Ö as Ô or Ü)."""
     best: HolderNameMatch | None = None
+    blind = holder_tokens(holder_name, marked_vowel_blind_tokens)
     for spelling in _spellings:
         tokens = holder_tokens(holder_name, spelling)
-        found = _match_holder_tokens(tokens, person)
+        found = _match_holder_tokens(tokens, person, blind if len(blind) == len(tokens) else None)
         if found is not None and (best is None or (found.given, -found.other_words) > (best.given, -best.other_words)):
             best = found
     if best is None:
@@ -286,14 +298,18 @@ def match_holder_name(holder_name: str | None, person: Person) -> HolderNameMatc
     return best
 
 
-def _match_holder_tokens(tokens: list[str], person: Person) -> HolderNameMatch | None:
+def _match_holder_tokens(tokens: list[str], person: Person, blind: list[str] | None = None) -> HolderNameMatch | None:
     best: HolderNameMatch | None = None
+    blind_first = _joined(marked_vowel_blind_tokens(person.given_names[0])) if person.given_names else ""
     for sv in surname_variants(person):
         for run in _find_runs(tokens, _joined(sv)):
             used = set(range(*run))
             # Try every place of the first name too: a first name may repeat the surname (THOMAS THOMAS).
             placements = [set(range(*g)) for fv in _holder_first_name_variants(person)
-                          for g in _find_runs(tokens, _joined(fv), frozenset(used))] or [set()]
+                          for g in _find_runs(tokens, _joined(fv), frozenset(used))]
+            if blind is not None and blind_first:
+                placements += [set(range(*g)) for g in _find_runs(blind, blind_first, frozenset(used))]
+            placements = placements or [set()]
             for extra in placements:
                 given = bool(extra)
                 taken = used | extra
