@@ -124,3 +124,16 @@ def test_parse_date_returns_a_date_or_its_documented_error(text):
         assert isinstance(parse_date(text), date)
     except DateParseError:
         pass
+
+
+def test_a_labelled_date_whose_slashes_were_read_as_ones_is_still_the_date():
+    # Given a tax notice line where OCR read "22/12/2025" as "2211212025", and a reference number
+    # of the same shape with no date label
+    text = ("Date de mise en recouvrement 2211212025\nDate limite de paiement 06/02/2026\n"
+            "Référence 0311012024\nFacture du 03l09l2026")
+    found = find_dates(text)
+    # When the dates are found, Then the labelled ones are read, with their role
+    assert [(c.date.isoformat(), c.role) for c in found] == [
+        ("2025-12-22", "issue"), ("2026-02-06", "due"), ("2026-09-03", "issue")]
+    # and the bare number is no date
+    assert not any(c.text == "0311012024" for c in found)

@@ -48,6 +48,9 @@ _NUMERIC = re.compile(
     r"(?<![\d/.\-])(?P<d>[0-3]?\d) ?(?P<sep>[/.\-]) ?(?P<m>[01]?\d) ?(?P=sep) ?"
     r"(?P<y>(?:19|20)\d\d|\d\d)(?![\d])(?!(?P=sep)\d)"
 )
+# Numeric with both slashes read as a 1, l, I or | by the OCR ("22/12/2025" read "2211212025"):
+# kept only where a label says what the date is (a bare number like that is no date).
+_SLASHES_MISREAD = re.compile(r"(?<![\w/.\-])(?P<d>[0-3]\d)[1li|](?P<m>[01]\d)[1li|](?P<y>(?:19|20)\d\d)(?![\w])")
 # Written: 12 mars 2026, 1er mars 2026, 12 févr. 2026.
 _WRITTEN = re.compile(
     r"(?<![\w])(?P<d>[0-3]?\d)\s?(?:er|e|º|°)?\s+(?P<mon>" + _MONTH_ALT + r")\.?\s+(?P<y>(?:19|20)\d\d)(?!\d)",
@@ -132,7 +135,9 @@ def _make(d: str, m: int, y: str) -> date | None:
         return None
 
 
-def _matches(folded: str):
+def _matches(folded: str, misread: bool = False):
+    """(start, end, date) of every date; with `misread`, also the dates whose slashes the OCR
+    read as a 1 or an l (the caller keeps those only under a label)."""
     for m in _NUMERIC.finditer(folded):
         month = int(m.group("m"))
         if not 1 <= month <= 12:
@@ -144,6 +149,12 @@ def _matches(folded: str):
         value = _make(m.group("d"), MONTHS[m.group("mon")], m.group("y"))
         if value is not None:
             yield m.start(), m.end(), value
+    if misread:
+        for m in _SLASHES_MISREAD.finditer(folded):
+            month = int(m.group("m"))
+            value = _make(m.group("d"), month, m.group("y")) if 1 <= month <= 12 else None
+            if value is not None:
+                yield m.start(), m.end(), value
 
 
 def _context(folded: str, start: int, floor: int) -> str:
@@ -179,7 +190,7 @@ def find_dates(text: str) -> list[DateCandidate]:
     if not isinstance(text, str) or not text:
         return []
     folded = fold_text(text)
-    found = sorted(set(_matches(folded)), key=lambda t: t[0])
+    found = sorted(set(_matches(folded, misread=True)), key=lambda t: t[0])
     # Drop matches inside another (a numeric date inside a longer written one cannot happen, but
     # overlapping numeric matches can).
     spans: list[tuple[int, int, date]] = []
@@ -204,8 +215,10 @@ def find_dates(text: str) -> list[DateCandidate]:
             prev_is_date = i > 0 and s - spans[i - 1][1] <= 12
             if not prev_is_date:
                 role, prio = "other", 0
-        out.append(DateCandidate(text=text[s:e], date=v, label=label, role=role, priority=prio, start=s, end=e))
         prev_end = e
+        if role == "other" and _SLASHES_MISREAD.fullmatch(folded[s:e]) and not _NUMERIC.fullmatch(folded[s:e]):
+            continue  # ten digits with no label: a number, not a date
+        out.append(DateCandidate(text=text[s:e], date=v, label=label, role=role, priority=prio, start=s, end=e))
     return out
 
 
