@@ -143,3 +143,48 @@ def test_both_faces_of_a_small_licence_scan_are_the_licence(tmp_path, index, cas
     assert (front.kind, front.side, back.kind, back.side) == ("driving_licence", "front", "driving_licence", "back")
     assert front.fields["holder_name"] == licence["fields"]["holder_name"]
     assert back.fields["categories"] == licence["fields"]["categories"]
+
+
+def test_a_bill_for_a_long_name_has_its_addressee_block_without_a_title():
+    # Given a bill whose addressee line is the name alone, cut to the 38 characters of a postal line
+    text = ("Fibrea\nFacture du 11 septembre 2026\nRéférence client : OWJ88528365\n"
+            "MONTMORENCY-LAVAL DE SAINT-EXUPÉRY Z\n101 CHEMIN DU MOULIN\n13090 AIX-EN-PROVENCE\n"
+            "Forfait Box Fibre\nMontant total TTC")
+    # When its fields are read, Then the block under the references is the addressee
+    fields = proof_of_address_fields(text)
+    assert fields["holder_name"] == "MONTMORENCY-LAVAL DE SAINT-EXUPÉRY Z"
+    assert (fields["address_line"], fields["postcode"], fields["city"]) == ("101 CHEMIN DU MOULIN", "13090",
+                                                                            "AIX-EN-PROVENCE")
+    # and a line of prose above a street is not taken for a name
+    assert "holder_name" not in proof_of_address_fields("Fibrea\nVotre offre a changé\n101 CHEMIN DU MOULIN\n"
+                                                        "13090 AIX-EN-PROVENCE")
+
+
+HELD_OUT_PAGES = [
+    # (index, case, degradation, field, what went wrong) in the generated corpus of seed 2
+    (147, "laminated_adult_2008_tolerated", "phone", "issue_date",
+     "a tax notice's labels and values read as two columns, the date left without its label"),
+    (74, "long_names_ok", "recto_verso_a4", "holder_name", "a long name printed without a title"),
+]
+
+
+@pytest.mark.parametrize("index,case,degradation,field,why", HELD_OUT_PAGES,
+                         ids=[f"{h[0] + 1:04d}" for h in HELD_OUT_PAGES])
+def test_the_proof_of_address_of_the_dossier_gives_its_field(tmp_path, index, case, degradation, field, why):
+    import json
+
+    from fixtures.corpus import generate_one
+    from intake.extractors.images import open_source
+    from intake.settings import get_settings
+
+    # Given a dossier of the generated corpus (seed 2)
+    dossier_id = f"{index + 1:04d}-{case}"
+    generate_one(tmp_path, dossier_id, case, degradation, 2, index)
+    expected = json.loads((tmp_path / dossier_id / "expected.json").read_text(encoding="utf-8"))
+    bill = next(p for p in expected["pieces"] if p["kind"] == "proof_of_address")
+    # When its proof of address is read
+    source = open_source(tmp_path / dossier_id / bill["file"], get_settings())
+    page = read_page(source.render(bill.get("page", 1)), bill.get("page", 1))
+    # Then the field is the printed one
+    assert page.kind == "proof_of_address"
+    assert page.fields.get(field) == bill["fields"][field].removeprefix("MME ").removeprefix("M. "), why

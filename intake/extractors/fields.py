@@ -97,6 +97,8 @@ def address_block(lines: list[str]) -> dict[str, str]:
         if len(best) == 4:
             break
     if "holder_name" not in best:
+        best.update(_untitled_block(lines))
+    if "holder_name" not in best:
         name = labelled_value(lines, ("titulaire du contrat", "nom du titulaire", "titulaire", "locataire",
                                       "nom du client", "client"))
         if name and _NAME_CHARS.match(name):
@@ -109,6 +111,22 @@ def address_block(lines: list[str]) -> dict[str, str]:
                 best["address_line"] = lines[i - 1]
                 break
     return best
+
+
+def _untitled_block(lines: list[str]) -> dict[str, str]:
+    """An addressee block with no title: a name line in capitals, a street line, a postcode and
+    city line, one under the other. A long name leaves no room for the title in the 38
+    characters of a postal line (NF Z10-011), so the issuer drops it."""
+    for i in range(len(lines) - 2):
+        name, street = lines[i], lines[i + 1]
+        pc = _postcode_city(lines[i + 2])
+        if not pc or not _is_street(street) or any(ch.isdigit() for ch in name):
+            continue
+        letters = [c for c in name if c.isalpha()]
+        if not _NAME_CHARS.match(name) or len(letters) < 4 or sum(c.isupper() for c in letters) < 0.9 * len(letters):
+            continue
+        return {"holder_name": strip_title(name), "address_line": street, "postcode": pc[0], "city": pc[1]}
+    return {}
 
 
 def labelled_value(lines: list[str], labels: tuple[str, ...]) -> str | None:
@@ -173,7 +191,7 @@ def _first_line_name(lines: list[str]) -> str | None:
         words = re.findall(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’\-]*", line)
         if 1 <= len(words) <= 5 and not any(ch.isdigit() for ch in line) and not _is_title_line(line):
             folded = fold_text(line)
-            if any(k in folded for k in ("facture", "avis", "quittance", "date", "page")):
+            if any(k in folded for k in ("facture", "avis", "quittance", "date", "page", "numero", "reference")):
                 continue
             return " ".join(words)
     return None

@@ -122,13 +122,23 @@ def read_page(image: np.ndarray, page_number: int) -> PageRead:
     elif result.kind != "unknown":
         if result.kind == "driving_licence":
             page.side = "front" if card else None
-        page.fields = fields_mod.certificate_fields(result.kind, pt.text, candidates)
+        page.fields = _certificate_fields(result.kind, pt, candidates)
         used = pick(candidates, "issue") or pick(candidates, "exam")
         page.evidence["date_candidates"] = dates_evidence(candidates, used)
     page.evidence["ocr_coverage"] = round(pt.covered, 2)
     page.evidence["orientation"] = {"rotation": pt.rotation, "skew": round(pt.skew, 2), "flattened": pt.flattened}
     log.debug("page %d: %s (%.2f) in %.2f s", page_number, page.kind, page.confidence, time.perf_counter() - started)
     return page
+
+
+def _certificate_fields(kind: str, pt: PageText, candidates) -> dict[str, Any]:
+    """Fields from the page's printed lines (certificates are one column, and tesseract's column
+    finding can cut a line in two), completed by the block reading for what those lack."""
+    fields = fields_mod.certificate_fields(kind, pt.text, candidates)
+    if kind == "driving_licence":
+        return fields  # its fields are numbered blocks: the block reading is the right one
+    by_lines = fields_mod.certificate_fields(kind, pt.line_text())
+    return {**fields, **by_lines}
 
 
 def _needs_rest(kind: str) -> bool:
@@ -175,6 +185,13 @@ def _proof_of_address(page: PageRead, pt: PageText, candidates, docs) -> None:
         fields = fields_mod.proof_of_address_fields(pt.text, candidates)
         page.text = pt.text
     used = pick(candidates, "issue")
+    if used is None:
+        # Labels in one column and values in another (a tax notice's header table) are read as
+        # separate blocks: the date is found with its label on the printed line.
+        by_lines = find_dates(pt.line_text())
+        if pick(by_lines, "issue") is not None:
+            candidates, used = by_lines, pick(by_lines, "issue")
+            fields["issue_date"] = used.date.isoformat()
     page.evidence["date_candidates"] = dates_evidence(candidates, used)
     if docs:
         doc = docs[0]

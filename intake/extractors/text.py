@@ -163,6 +163,14 @@ class PageText:
     def words(self) -> list:
         return [w for b in sorted(self.bands, key=lambda b: b.top) for w in b.boxes]
 
+    def line_text(self) -> str:
+        """The words put back in printed lines by their position alone, left to right.
+
+        Tesseract's page layout may cut one printed line into two blocks when it sees columns
+        ("atteste que Mme DUPONT-MARTIN Claire" read as "... DUPONT-MART" then, further down,
+        "IN Claire"); a single-column certificate reads right when lines come from geometry."""
+        return geometric_lines(self.words())
+
     def line_crop(self, left: int, top: int, right: int, bottom: int) -> np.ndarray:
         """A printed line with a margin of white around it."""
         h, w = self.image.shape[:2]
@@ -201,6 +209,44 @@ def inked_box(part: np.ndarray) -> tuple[int, int, int, int]:
         return 0, 0, h, w
     return (max(0, int(rows[0]) - INK_MARGIN), max(0, int(cols[0]) - INK_MARGIN),
             min(h, int(rows[-1]) + 1 + INK_MARGIN), min(w, int(cols[-1]) + 1 + INK_MARGIN))
+
+
+def geometric_lines(words) -> str:
+    """Words grouped into lines by vertical overlap, each line left to right, lines top down.
+    A word read twice (on the overlap of two bands) is kept once."""
+    lines: list[list] = []  # [top, bottom, words]
+    kept: list = []
+    for w in words:
+        if not any(_same_box(w, k) for k in kept):
+            kept.append(w)
+    for w in sorted(kept, key=lambda w: (w.top + w.height / 2, w.left)):
+        centre = w.top + w.height / 2
+        if lines and lines[-1][0] <= centre <= lines[-1][1]:
+            line = lines[-1]
+            line[2].append(w)
+            line[0], line[1] = min(line[0], w.top), max(line[1], w.top + w.height)
+        else:
+            lines.append([w.top, w.top + w.height, [w]])
+    return "\n".join(_join_line(sorted(ws, key=lambda w: w.left)) for _, _, ws in lines)
+
+
+def _same_box(a, b) -> bool:
+    """Two readings of the same printed word: their boxes overlap by more than half."""
+    w = min(a.left + a.width, b.left + b.width) - max(a.left, b.left)
+    h = min(a.top + a.height, b.top + b.height) - max(a.top, b.top)
+    return w > 0 and h > 0 and w * h > 0.5 * min(a.width * a.height, b.width * b.height)
+
+
+def _join_line(words) -> str:
+    """A line's words with a space between them, but none where a word of one layout block is
+    followed closely by a word of another: one word that the layout analysis cut in two between
+    its columns ("CHEVALI" + "ER"). Within a block, tesseract's own word spacing is kept."""
+    out = ""
+    for prev, w in zip([None, *words], words):
+        cut = prev is not None and prev.block != w.block and \
+            w.left - (prev.left + prev.width) < 0.5 * max(prev.height, w.height)
+        out += ("" if prev is None or cut else " ") + w.text
+    return out
 
 
 def _mean_conf(words) -> float:
