@@ -188,3 +188,12 @@ def test_the_proof_of_address_of_the_dossier_gives_its_field(tmp_path, index, ca
     # Then the field is the printed one
     assert page.kind == "proof_of_address"
     assert page.fields.get(field) == bill["fields"][field].removeprefix("MME ").removeprefix("M. "), why
+
+
+def test_a_letter_slipped_into_the_given_names_label_is_not_a_name():
+    from intake.extractors.fields import person_name
+
+    # Given a JDC whose "Prénom(s)" label was read "Prénomt(s)"
+    text = "Nom : BENOÎT-LEMAÎTRE\nPrénomt(s) : Théo\nNé(e) le : 08/06/2009 à Paris (75)"
+    # Then the holder is the surname and the given name, nothing of the label
+    assert person_name(text) == "BENOÎT-LEMAÎTRE THÉO"

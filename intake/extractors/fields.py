@@ -333,7 +333,8 @@ def person_name(text: str) -> str | None:
             if len(parts) > 1 and given is None:
                 given = _clean_name(parts[1])
             continue
-        m = re.match(r"^\s*(?:2\.\s*)?(prenoms?(?:\(s\))?)\s*:?\s*(.*)$", folded)
+        # "Prénom(s)", also with a letter the OCR slipped in before its "(s)" ("Prénomt(s)")
+        m = re.match(r"^\s*(?:2\.\s*)?(prenoms?(?:[a-z]?\(s\))?)\s*:?\s*(.*)$", folded)
         if m and given is None:
             value = line[len(line) - len(m.group(2)):] if m.group(2) else (lines[i + 1] if i + 1 < len(lines) else "")
             given = _clean_name(value)
