@@ -217,6 +217,19 @@ def test_bill_in_another_name_is_blocking():
     assert f.severity == "blocking" and "PAUL BERTRAND" in f.message and "missing_piece" not in codes(v)
 
 
+def test_bill_whose_surname_is_one_letter_off_goes_to_a_person_not_back_to_the_school():
+    # Given a bill where the OCR read the surname DUPONT with one letter changed
+    decl, pieces = _complete()
+    pieces["proof_of_address"] = [bill(decl, holder_name="M JEAN DUPONF")]
+    # When judged, Then a reviewer checks it: it is neither accepted nor refused
+    v = judge(decl, flat(pieces), [], R)
+    f = next(f for f in v.findings if f.code == "proof_of_address_name_mismatch")
+    assert f.severity == "review" and v.status == "needs_review" and "DUPONF" in f.message
+    # while a surname two letters off is another name, and blocks
+    pieces["proof_of_address"] = [bill(decl, holder_name="M JEAN DUPUNF")]
+    assert judge(decl, flat(pieces), [], R).status == "incomplete"
+
+
 def test_bill_with_surname_first_and_title_is_the_applicants():
     decl, pieces = _complete()
     pieces["proof_of_address"] = [bill(decl, holder_name="MONSIEUR DUPONT JEAN")]

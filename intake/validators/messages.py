@@ -151,6 +151,12 @@ def proof_of_address_name_mismatch(holder_name: str | None, role: str, expected:
             f"est au nom de {quoted(holder_name)}.")
 
 
+def proof_of_address_name_near(holder_name: str, role: str, expected: str) -> str:
+    return (f"Vérifier le nom du titulaire du justificatif de domicile : {quoted(holder_name)} diffère d'une lettre "
+            f"du nom {_ROLE_THE[role]} ({expected}). Si c'est une erreur de lecture, le justificatif convient ; "
+            "sinon, fournir un justificatif à son nom.")
+
+
 def proof_of_address_relative(holder_name: str, role: str, expected: str) -> str:
     return (f"Vérifier le justificatif de domicile : il est au nom de {quoted(holder_name)}, qui porte le même nom "
             f"mais un autre prénom que le {ROLE_LABELS[role]} ({expected}) ; fournir un justificatif à son nom, "

@@ -323,6 +323,20 @@ def _match_holder_tokens(tokens: list[str], person: Person, blind: list[str] | N
     return best
 
 
+def address_holder_near(holder_name: str | None, person: Person) -> bool:
+    """Some words of the holder name spell the person's surname but for one letter (4 letters or
+    more): an OCR slip ("N'DIAYE" read "NIDIAYE") as likely as another family, so a person looks."""
+    for spelling in _spellings:
+        tokens = holder_tokens(holder_name, spelling)
+        runs = {_joined(tokens[i:j]) for i in range(len(tokens)) for j in range(i + 1, len(tokens) + 1)}
+        for variant in surname_variants(person):
+            surname = _joined(variant)
+            if any(min(len(r), len(surname)) >= NEAR_MIN_LETTERS and edit_distance_at_most_one(r, surname)
+                   for r in runs):
+                return True
+    return False
+
+
 def address_holder_matches(holder_name: str | None, person: Person) -> bool:
     """RULES.md: a proof of address matches when its holder name contains the surname (or the
     usage name) of the person, whatever the order, titles ignored."""

@@ -29,6 +29,7 @@ from intake.validators.names import (
     NEAR,
     NONE,
     address_holder_matches,
+    address_holder_near,
     holder_tokens,
     match_holder_name,
 )
@@ -237,6 +238,10 @@ def _address_problems(ctx: _Ctx, i: int, role: str, req: Requirement) -> list[Fi
     if not holder_tokens(holder_name):
         out.append(_finding("proof_of_address_name_mismatch",
                             msg.proof_of_address_name_mismatch(None, role, _declared_name(person)),
+                            doc, severity="review"))
+    elif not address_holder_matches(holder_name, person) and address_holder_near(holder_name, person):
+        out.append(_finding("proof_of_address_name_mismatch",
+                            msg.proof_of_address_name_near(holder_name, role, _declared_name(person)),
                             doc, severity="review"))
     elif not address_holder_matches(holder_name, person):
         out.append(_finding("proof_of_address_name_mismatch",
