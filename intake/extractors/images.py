@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -63,9 +64,8 @@ def to_bgr(image: Image.Image) -> np.ndarray:
     if image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
     array = np.asarray(image)
-    if array.ndim == 2:
-        return np.stack([array] * 3, axis=-1)
-    return np.ascontiguousarray(array[:, :, ::-1])
+    # OpenCV converts in one pass, several times faster than numpy's reversed-axis copy
+    return cv2.cvtColor(array, cv2.COLOR_GRAY2BGR if array.ndim == 2 else cv2.COLOR_RGB2BGR)
 
 
 def _limit_side(image: Image.Image) -> Image.Image:

@@ -101,9 +101,20 @@ def _better(a: MrzResult | None, b: MrzResult | None) -> MrzResult | None:
     return b if key_b > key_a else a
 
 
+#: A band whose first line, read as it lies, matches OCR-B glyphs less than this is no MRZ in
+#: any orientation or length: measured on the fixture corpus, an MRZ line scores 0.96 and more read
+#: the right way, 0.73 and more with the wrong line length, 0.68 and more upside down.
+MIN_BAND_SCORE = 0.6
+
+
 def _read_band(page: np.ndarray, band: Band) -> MrzResult | None:
     crop, rows, f, m = _band_crop(page, band)
     ink = ink_map(crop)
+    half = 0.8 * _TARGET_CAP
+    first = rows[0]
+    probe = read_line(ink[int(max(0, first - half)):int(min(ink.shape[0], first + half))], _line_counts(band)[0])
+    if probe is None or probe.mean_score < MIN_BAND_SCORE:
+        return None  # ordinary print: not worth the other orientation and length
     best: MrzResult | None = None
     best_score = -1.0
     for flip in (0, 180):

@@ -1,12 +1,13 @@
 """PDF pieces: refuse encrypted, corrupt and oversized ones, render pages one at a time with poppler.
 
-pypdf reads the structure (encryption, page count, page sizes); `pdftoppm` renders one page per call
-with a timeout, so a hostile page cannot hold a worker.
+`pdfinfo` reads the structure (encryption, page count, page sizes); `pdftoppm` renders one page per
+call; both with a timeout, so a hostile file cannot hold a worker.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import subprocess
 import tempfile
 from pathlib import Path
@@ -22,37 +23,35 @@ log = logging.getLogger(__name__)
 _POINTS_PER_INCH = 72.0
 
 
-def _page_boxes(path: Path, settings: Settings) -> list[tuple[float, float]]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+_PAGES = re.compile(r"^Pages:\s+(\d+)\s*$", re.M)
+_PAGE_SIZE = re.compile(r"^Page\s+(\d+) size:\s+([\d.]+) x ([\d.]+) pts", re.M)
 
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+def _page_boxes(path: Path, settings: Settings) -> list[tuple[float, float]]:
+    """Page sizes in points, from poppler's `pdfinfo`; UnsupportedFile for an encrypted (with a
+    password), corrupt, empty or too long PDF. One short subprocess, where a Python PDF parser
+    would cost more to import than poppler takes to answer."""
+    cmd = ["pdfinfo", "-f", "1", "-l", str(settings.max_pages), str(path)]
     try:
-        reader = PdfReader(str(path), strict=False)
-        if reader.is_encrypted:
-            try:
-                opened = reader.decrypt("")
-            except Exception:  # noqa: BLE001 - any failure to decrypt means we cannot read it
-                opened = 0
-            if not opened:
-                raise UnsupportedFile("PDF chiffré (protégé par un mot de passe)")
-        count = len(reader.pages)
-        if count == 0:
-            raise UnsupportedFile("PDF sans aucune page")
-        if count > settings.max_pages:
-            raise UnsupportedFile(f"PDF de trop de pages ({count}, au plus {settings.max_pages})")
-        boxes = []
-        for page in reader.pages:
-            box = page.mediabox
-            boxes.append((abs(float(box.width)), abs(float(box.height))))
-        return boxes
-    except UnsupportedFile:
-        raise
-    except (PdfReadError, OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError,
-            IndexError, AssertionError, ZeroDivisionError) as exc:
-        raise UnsupportedFile(f"PDF corrompu ou illisible ({type(exc).__name__})") from None
-    except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on hostile input
-        raise UnsupportedFile(f"PDF corrompu ou illisible ({type(exc).__name__})") from None
+        proc = subprocess.run(cmd, capture_output=True, timeout=settings.subprocess_timeout)
+    except subprocess.TimeoutExpired:
+        raise UnsupportedFile("PDF trop long à lire") from None
+    out = proc.stdout.decode("utf-8", "replace")
+    err = proc.stderr.decode("utf-8", "replace").lower()
+    if proc.returncode != 0:
+        if "password" in err:
+            raise UnsupportedFile("PDF chiffré (protégé par un mot de passe)")
+        raise UnsupportedFile("PDF corrompu ou illisible")
+    found = _PAGES.search(out)
+    count = int(found.group(1)) if found else 0
+    if count == 0:
+        raise UnsupportedFile("PDF sans aucune page")
+    if count > settings.max_pages:
+        raise UnsupportedFile(f"PDF de trop de pages ({count}, au plus {settings.max_pages})")
+    sizes = {int(n): (abs(float(w)), abs(float(h))) for n, w, h in _PAGE_SIZE.findall(out)}
+    if len(sizes) != count:
+        raise UnsupportedFile("PDF corrompu ou illisible")
+    return [sizes[n] for n in range(1, count + 1)]
 
 
 def _dpi_for(box: tuple[float, float], settings: Settings) -> int:
