@@ -232,6 +232,26 @@ CAP_PX = 28
 FACE_MIN_SCORE = 0.80
 
 
+def _cap_line(boxes, cap: int):
+    """The top of the capitals along the line, x -> y: a straight line through the tops of the
+    full-height glyphs, so a line scanned a little askew keeps every glyph at its template's height
+    (a median top cut the end glyphs of a slanted line: E read P, Z read 2)."""
+    import numpy as np
+
+    full = [(x + w / 2, y) for x, y, w, h in boxes if 0.85 * cap <= h <= 1.15 * cap]
+    tops = sorted(b[1] for b in boxes)
+    median = float(tops[len(tops) // 2])
+    if len(full) < 4:
+        return lambda _x: median
+    xs, ys = np.array(full, float).T
+    slope, intercept = np.polyfit(xs, ys, 1)
+    if abs(slope) > 0.1:  # not a line of print: keep the median
+        return lambda _x: median
+    # the fit, moved to the median residual so one odd glyph does not pull it
+    intercept += float(np.median(ys - (slope * xs + intercept)))
+    return lambda x: slope * x + intercept
+
+
 def _cells(g, boxes) -> list:
     """Each glyph scaled so the line's cap height is CAP_PX, on a white cell, aligned on the line's
     cap top (so a descender or a small glyph keeps its place)."""
@@ -245,8 +265,7 @@ def _cells(g, boxes) -> list:
         g = np.clip((g.astype(np.float32) - ink) * (255.0 / (paper - ink)), 0, 255).astype(np.uint8)
     heights = sorted(b[3] for b in boxes)
     cap = heights[len(heights) // 2] or 1
-    tops = sorted(b[1] for b in boxes)
-    line_top = tops[len(tops) // 2]
+    line_top = _cap_line(boxes, cap)
     f = CAP_PX / cap
     cells = []
     for x, y, w, h in boxes:
@@ -254,7 +273,7 @@ def _cells(g, boxes) -> list:
         gw, gh = max(1, int(round(w * f))), max(1, int(round(h * f)))
         glyph = cv2.resize(glyph, (min(gw, CELL_W - 2), min(gh, CELL_H - 2)), interpolation=cv2.INTER_AREA)
         cell = np.full((CELL_H, CELL_W), 255, np.uint8)
-        top = int(round((y - line_top) * f)) + (CELL_H - CAP_PX) // 2
+        top = int(round((y - line_top(x + w / 2)) * f)) + (CELL_H - CAP_PX) // 2
         top = min(max(0, top), CELL_H - glyph.shape[0])
         left = (CELL_W - glyph.shape[1]) // 2
         cell[top:top + glyph.shape[0], left:left + glyph.shape[1]] = glyph
