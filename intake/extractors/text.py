@@ -91,7 +91,9 @@ class PageText:
         defer = band.good < 3 and bottom < 0.999
         if not self.orientation_checked and has_ink and not defer:
             self.orientation_checked = True
-            if band.good < 3 or band.conf < UPRIGHT_CONF and band.good < 8:
+            # A doubtful band (few confident words, or a low mean confidence: upside-down print
+            # still gives a few confident-looking words) is compared with its mirror.
+            if band.good < 3 or band.conf < UPRIGHT_CONF:
                 # Upside down: the same stretch of paper is read the other way up and compared
                 # by the words read with confidence. A quarter turn (lines down the page that the
                 # line geometry missed, e.g. an e-photo sheet under its photos) is tried only when
