@@ -68,14 +68,20 @@ def _line_counts(band: Band) -> list[int]:
 MIN_LINE_SCORE = 0.72
 
 
-def _read_lines(ink: np.ndarray, rows: list[float], n_chars: int) -> list[LineRead] | None:
-    """Every line of the band, or None as soon as one of them is not an MRZ line: the first line
-    read decides for most bands of ordinary print, before the others cost anything."""
-    reads = []
+def _read_line_at(ink: np.ndarray, y: float, n_chars: int) -> LineRead | None:
+    """The line centred on row `y` of the band's ink map, read as `n_chars` cells."""
     half = 0.8 * _TARGET_CAP
-    for y in rows:
-        top, bottom = int(max(0, y - half)), int(min(ink.shape[0], y + half))
-        line = read_line(ink[top:bottom], n_chars)
+    return read_line(ink[int(max(0, y - half)):int(min(ink.shape[0], y + half))], n_chars)
+
+
+def _read_lines(ink: np.ndarray, rows: list[float], n_chars: int,
+                first: LineRead | None = None) -> list[LineRead] | None:
+    """Every line of the band, or None as soon as one of them is not an MRZ line: the first line
+    read decides for most bands of ordinary print, before the others cost anything. `first` is
+    the first line when it has been read already."""
+    reads = []
+    for k, y in enumerate(rows):
+        line = first if k == 0 and first is not None else _read_line_at(ink, y, n_chars)
         if line is None or line.mean_score < MIN_LINE_SCORE:
             return None
         reads.append(line)
@@ -110,9 +116,8 @@ MIN_BAND_SCORE = 0.6
 def _read_band(page: np.ndarray, band: Band) -> MrzResult | None:
     crop, rows, f, m = _band_crop(page, band)
     ink = ink_map(crop)
-    half = 0.8 * _TARGET_CAP
-    first = rows[0]
-    probe = read_line(ink[int(max(0, first - half)):int(min(ink.shape[0], first + half))], _line_counts(band)[0])
+    counts = _line_counts(band)
+    probe = _read_line_at(ink, rows[0], counts[0])
     if probe is None or probe.mean_score < MIN_BAND_SCORE:
         return None  # ordinary print: not worth the other orientation and length
     best: MrzResult | None = None
@@ -121,8 +126,9 @@ def _read_band(page: np.ndarray, band: Band) -> MrzResult | None:
         if flip:
             ink = cv2.rotate(ink, cv2.ROTATE_180)
             rows = sorted(ink.shape[0] - 1 - y for y in rows)
-        for n_chars in _line_counts(band):
-            reads = _read_lines(ink, rows, n_chars)
+        for n_chars in counts:
+            # the probe is the first line as it lies, read at the first length: not read twice
+            reads = _read_lines(ink, rows, n_chars, probe if (flip, n_chars) == (0, counts[0]) else None)
             if reads is None:
                 continue
             result = _parse(reads)

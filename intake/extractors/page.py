@@ -189,8 +189,9 @@ def _proof_of_address(page: PageRead, pt: PageText, candidates, docs) -> None:
         # Labels in one column and values in another (a tax notice's header table) are read as
         # separate blocks: the date is found with its label on the printed line.
         by_lines = find_dates(pt.line_text())
-        if pick(by_lines, "issue") is not None:
-            candidates, used = by_lines, pick(by_lines, "issue")
+        used = pick(by_lines, "issue")
+        if used is not None:
+            candidates = by_lines
             fields["issue_date"] = used.date.isoformat()
     page.evidence["date_candidates"] = dates_evidence(candidates, used)
     if docs:

@@ -353,20 +353,18 @@ def read_glyphs(line) -> tuple[str, float, str]:
     faces, sharp, soft = _templates()
     if not boxes or not faces:
         return "", 0.0, ""
-    windows = []
-    for cell in _cells(g, boxes):
-        padded = cv2.copyMakeBorder(cell, _SHIFT, _SHIFT, _SHIFT, _SHIFT, cv2.BORDER_CONSTANT, value=255)
-        windows.append(sliding_window_view(padded, (CELL_H, CELL_W)).reshape(-1, CELL_H, CELL_W))
-    windows_all = np.concatenate(windows).astype(np.float32)  # (cells * shifts) x H x W
-    n, shifts = len(boxes), windows[0].shape[0]
+    padded = np.stack([cv2.copyMakeBorder(cell, _SHIFT, _SHIFT, _SHIFT, _SHIFT, cv2.BORDER_CONSTANT, value=255)
+                       for cell in _cells(g, boxes)]).astype(np.float32)
+    n = len(boxes)
 
-    def match(win, templates):
-        # cells x shifts x faces x glyphs -> the best shift for each glyph of each face
-        scores = _unit_rows(win.reshape(len(win), -1)) @ templates.T
-        return scores.reshape(n, shifts, -1, len(ALPHABET)).max(axis=1)
+    def match(cells, templates):
+        # every shifted window of every cell against every template: cells x faces x glyphs, best shift
+        windows = sliding_window_view(cells, (CELL_H, CELL_W), axis=(1, 2)).reshape(-1, CELL_H * CELL_W)
+        scores = _unit_rows(windows) @ templates.T
+        return scores.reshape(n, -1, templates.shape[0] // len(ALPHABET), len(ALPHABET)).max(axis=1)
 
-    blurred = match(_soften(windows_all), soft)
+    blurred = match(_soften(padded), soft)  # each cell blurred once, not each of its shifts
     face = int(np.argmax(blurred.max(axis=2).mean(axis=0)))
     chars = "".join(ALPHABET[i] for i in blurred[:, face, :].argmax(axis=1))
-    plain = match(windows_all, sharp[face * len(ALPHABET):(face + 1) * len(ALPHABET)])[:, 0, :].max(axis=1)
+    plain = match(padded, sharp[face * len(ALPHABET):(face + 1) * len(ALPHABET)])[:, 0, :].max(axis=1)
     return chars, float(plain.mean()), faces[face]
