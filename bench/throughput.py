@@ -45,22 +45,29 @@ def make_copies(folder: Path, n: int) -> list[Path]:
     return copies
 
 
+def _admin_engine(base_url: str):
+    """An engine on the server's maintenance database, which exists on every PostgreSQL server."""
+    import sqlalchemy as sa
+
+    return sa.create_engine(sa.make_url(base_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
 def create_database(base_url: str) -> str:
     import sqlalchemy as sa
 
     name = f"intake_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
+    admin = _admin_engine(base_url)
     with admin.connect() as conn:
         conn.execute(sa.text(f'create database "{name}"'))
     admin.dispose()
-    return base_url.rsplit("/", 1)[0] + "/" + name
+    return sa.make_url(base_url).set(database=name).render_as_string(hide_password=False)
 
 
 def drop_database(base_url: str, url: str) -> None:
     import sqlalchemy as sa
 
     name = url.rsplit("/", 1)[1]
-    admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
+    admin = _admin_engine(base_url)
     with admin.connect() as conn:
         conn.execute(sa.text(f"select pg_terminate_backend(pid) from pg_stat_activity where datname = '{name}'"))
         conn.execute(sa.text(f'drop database if exists "{name}"'))
