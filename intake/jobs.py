@@ -261,27 +261,12 @@ def check_dossier(dossier_id: int, trigger: str = "upload", today: date | None =
             return None
         if dossier.revision != revision:
             return None  # pieces changed meanwhile: the check of the new state will follow
-        previous = {row.key(): row for row in dossier.findings}
-        for row in list(dossier.findings):
-            session.delete(row)
-        session.flush()
         run = CheckRun(dossier_id=dossier_id, revision=revision, pipeline_version=PIPELINE_VERSION,
                        state="done", status=status, result=result, trigger=trigger, finished_at=utcnow())
         session.add(run)
         session.flush()
-        effective = []
-        for position, finding in enumerate(findings):
-            row = FindingRow(dossier_id=dossier_id, run_id=run.id, position=position, code=finding.code,
-                             severity=finding.severity, requirement=finding.requirement, file=finding.file,
-                             page=finding.page, message=finding.message, details=finding.details,
-                             state="open")
-            old = previous.get(row.key())
-            if old is not None and old.state != "open":
-                row.state, row.note, row.decided_by, row.decided_at = (
-                    old.state, old.note, old.decided_by, old.decided_at)
-            session.add(row)
-            if row.state == "open":
-                effective.append(finding)
+        effective = [finding for row, finding in _carry_findings(session, dossier, run.id, findings)
+                     if row.state == "open"]
         for piece_id, document in zip(piece_ids, documents):
             piece = session.get(Piece, piece_id)
             if piece is not None:
@@ -294,6 +279,35 @@ def check_dossier(dossier_id: int, trigger: str = "upload", today: date | None =
         audit(session, "dossier_checked", dossier_id, status=dossier.status, trigger=trigger,
               pipeline_version=PIPELINE_VERSION)
         return dossier.status
+
+
+def _carry_findings(session: Session, dossier: Dossier, run_id: int,
+                    findings: list[Finding]) -> list[tuple[FindingRow, Finding]]:
+    """Store a check's findings over the previous check's rows.
+
+    A finding found again (same code, requirement, file and page) keeps its row: its id, which a
+    reviewer's page or a school's software may hold, and a reviewer's decision on it (accepted,
+    resolved, with the note). Rows not found again are deleted; new findings get new rows.
+    """
+    previous: dict[tuple, list[FindingRow]] = {}
+    for row in sorted(dossier.findings, key=lambda r: (r.position, r.id)):
+        previous.setdefault(row.key(), []).append(row)
+    kept = []
+    for position, finding in enumerate(findings):
+        key = (finding.code, finding.requirement, finding.file, finding.page)
+        same = previous.get(key)
+        row = same.pop(0) if same else FindingRow(dossier_id=dossier.id, state="open")
+        row.run_id, row.position, row.code, row.severity = run_id, position, finding.code, finding.severity
+        row.requirement, row.file, row.page = finding.requirement, finding.file, finding.page
+        row.message, row.details = finding.message, finding.details
+        if row.id is None:
+            session.add(row)
+        kept.append((row, finding))
+    for rows in previous.values():
+        for row in rows:
+            session.delete(row)
+    session.flush()
+    return kept
 
 
 def mark_check_failed(dossier_id: int, reason: str) -> None:

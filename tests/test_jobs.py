@@ -66,6 +66,40 @@ def test_a_reviewer_decision_survives_a_new_check(migrated):
         assert (row.state, row.note) == ("accepted", "code fourni par téléphone")
 
 
+def _finding_ids(dossier_id: int) -> dict[tuple, int]:
+    with session_scope() as session:
+        rows = session.query(FindingRow).filter_by(dossier_id=dossier_id).all()
+        return {(r.code, r.requirement, r.file): r.id for r in rows}
+
+
+def test_a_finding_found_again_keeps_its_id(migrated):
+    # Given a checked dossier with a blank scan: its findings have ids (a reviewer's page holds them)
+    dossier_id = jobs.create_dossier(parse_declared(base_declared()))
+    jobs.read_upload(jobs.add_upload(dossier_id, "blank.png", io.BytesIO(_png())))
+    jobs.check_dossier(dossier_id)
+    first = _finding_ids(dossier_id)
+    assert ("missing_piece", "photo_code", None) in first
+    # When it is checked again, Then every finding keeps its id
+    jobs.check_dossier(dossier_id, trigger="reprocess")
+    assert _finding_ids(dossier_id) == first
+    # When a file that cannot be read is added and the dossier checked again
+    jobs.read_upload(jobs.add_upload(dossier_id, "notes.txt", io.BytesIO(b"hello")))
+    jobs.check_dossier(dossier_id)
+    # Then the findings found again keep their ids and only the new one has a new row
+    after = _finding_ids(dossier_id)
+    assert {k: v for k, v in after.items() if k in first} == first
+    new = {k: v for k, v in after.items() if k not in first}
+    assert list(new) == [("unsupported_file", None, "notes.txt")]
+    assert new[("unsupported_file", None, "notes.txt")] > max(first.values())
+    # When that file is withdrawn (marked replaced) and the dossier checked again
+    with session_scope() as session:
+        upload = session.query(Upload).filter_by(dossier_id=dossier_id, original_name="notes.txt").one()
+        upload.state = "replaced"
+    jobs.check_dossier(dossier_id)
+    # Then the finding that is no longer found is gone, the others still keep their ids
+    assert _finding_ids(dossier_id) == first
+
+
 def test_a_check_of_an_older_revision_is_not_taken_as_current(migrated):
     # Given a dossier checked, then given a new upload not read yet
     dossier_id = jobs.create_dossier(parse_declared(base_declared()))
