@@ -175,3 +175,7 @@ class User(Base):
     school: Mapped[str | None] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Wrong passwords in a row (reset by a successful login) and, past a few, when the next
+    #: attempt may be made: guessing a password costs minutes, not milliseconds.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -197,6 +197,39 @@ def test_login_checks_password_and_csrf_and_stores_hashed_password(web):
     assert client.get("/dossiers", follow_redirects=False).status_code == 303
 
 
+def test_wrong_passwords_in_a_row_lock_the_account_for_a_growing_time(web):
+    from datetime import datetime, timedelta, timezone
+
+    from intake.web.auth import FREE_FAILURES, LoginThrottled, authenticate
+
+    client = web.client()
+    # Given a school user who types wrong passwords: the first few are only refused
+    for _ in range(FREE_FAILURES - 1):
+        assert login(client, "ecole_a", "wrong-password").status_code == 401
+    # When one more is wrong, Then the account is locked: the login page says to wait, with Retry-After
+    assert login(client, "ecole_a", "wrong-password").status_code == 401
+    r = login(client, "ecole_a")
+    assert r.status_code == 429 and "Trop de tentatives" in r.text
+    assert 0 < int(r.headers["retry-after"]) <= 30
+    # And the API refuses a token too, even with the right password
+    r = client.post("/api/v1/token", json={"username": "ecole_a", "password": PASSWORD})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+    # And another account is not affected
+    assert login(web.client(), "verif_1").status_code == 303
+
+    # When the lock has passed and the password is wrong again, Then the next lock is twice as long
+    later = datetime.now(timezone.utc) + timedelta(seconds=31)
+    assert authenticate("ecole_a", "wrong-password", now=later) is None
+    with pytest.raises(LoginThrottled) as locked:
+        authenticate("ecole_a", PASSWORD, now=later + timedelta(seconds=1))
+    assert 50 < locked.value.retry_after <= 60
+    # When the right password is given after the lock, Then it is accepted and the count starts again
+    much_later = later + timedelta(minutes=2)
+    assert authenticate("ecole_a", PASSWORD, now=much_later) is not None
+    assert authenticate("ecole_a", "wrong-password", now=much_later) is None
+    assert authenticate("ecole_a", PASSWORD, now=much_later) is not None
+
+
 def test_secret_key_is_generated_once_and_private(web, data_dir):
     key_file = data_dir / "secret_key"
     assert key_file.exists()
@@ -215,6 +248,20 @@ def test_user_add_command_creates_accounts_and_refuses_bad_ones(migrated):
 
     account = authenticate("ecole_c", "un-bon-mot-de-passe")
     assert account is not None and account.role == "school" and account.school == "Auto-école C"
+    # When the account is locked by wrong passwords, then `intake user unlock` lifts the lock.
+    import os
+    import subprocess
+
+    from intake.web.auth import FREE_FAILURES, LoginThrottled
+
+    for _ in range(FREE_FAILURES):
+        assert authenticate("ecole_c", "pas-le-bon") is None
+    with pytest.raises(LoginThrottled):
+        authenticate("ecole_c", "un-bon-mot-de-passe")
+    unlock = subprocess.run([str(VENV_BIN / "intake"), "user", "unlock", "ecole_c"], capture_output=True, text=True,
+                            timeout=60, env=dict(os.environ, INTAKE_DATA_DIR=str(migrated)))
+    assert unlock.returncode == 0, unlock.stderr
+    assert authenticate("ecole_c", "un-bon-mot-de-passe") is not None
     # When the same name is added again, or a school user has no school, then the command fails.
     again = run_user_add("ecole_c", "--role", "reviewer", data_dir=migrated, password="un-autre-mot-de-passe")
     assert again.returncode == 2 and "existe déjà" in again.stderr

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from intake.dossier import DossierError
 from intake.settings import get_settings
 from intake.web import operations
-from intake.web.auth import Account, account_for_token, authenticate, issue_token
+from intake.web.auth import Account, LoginThrottled, account_for_token, authenticate, issue_token
 
 router = APIRouter(prefix="/api/v1", tags=["API"])
 bearer = HTTPBearer(auto_error=False, description="Jeton obtenu avec POST /api/v1/token")
@@ -103,7 +103,10 @@ EXAMPLE_DOSSIER = {
 
 @router.post("/token", response_model=TokenResponse, summary="Obtenir un jeton d'accès")
 async def token(body: TokenRequest) -> TokenResponse:
-    account = await run_in_threadpool(authenticate, body.username, body.password)
+    try:
+        account = await run_in_threadpool(authenticate, body.username, body.password)
+    except LoginThrottled as exc:
+        raise HTTPException(429, exc.message, headers={"Retry-After": str(exc.retry_after)}) from None
     if account is None:
         raise HTTPException(401, "Identifiant ou mot de passe incorrect.")
     value = await run_in_threadpool(issue_token, account)

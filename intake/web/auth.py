@@ -14,10 +14,11 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from intake.db import session_scope
 from intake.settings import get_settings
@@ -89,19 +90,85 @@ def _account(user: User) -> Account:
     return Account(id=user.id, username=user.username, role=user.role, school=user.school)
 
 
-def authenticate(username: str, password: str) -> Account | None:
-    """The account for these credentials, or None (same cost whether the user exists or not)."""
+class LoginThrottled(Exception):
+    """Too many wrong passwords: no attempt is checked before `retry_after` seconds."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+    @property
+    def message(self) -> str:
+        minutes = max(1, -(-self.retry_after // 60))
+        return (f"Trop de tentatives de connexion : réessayer dans {minutes} minute"
+                f"{'s' if minutes > 1 else ''}.")
+
+
+#: Wrong passwords in a row allowed before each new one locks the account, for a time that doubles
+#: from LOCK_FIRST_S up to LOCK_MAX_S. The lock lives in the database: every web process sees it.
+FREE_FAILURES, LOCK_FIRST_S, LOCK_MAX_S = 5, 30, 15 * 60
+
+
+def lock_seconds(failures: int) -> int:
+    """How long the account is locked after this many wrong passwords in a row (0: not locked)."""
+    if failures < FREE_FAILURES:
+        return 0
+    return min(LOCK_MAX_S, LOCK_FIRST_S * 2 ** (failures - FREE_FAILURES))
+
+
+def authenticate(username: str, password: str, now: datetime | None = None) -> Account | None:
+    """The account for these credentials, or None (same cost whether the user exists or not).
+
+    Raises LoginThrottled while the account is locked by wrong passwords in a row: then the password
+    is not even checked, so a guess made during the lock tells nothing.
+    """
     global _DUMMY_HASH
+    now = now or datetime.now(timezone.utc)
     with session_scope() as session:
         user = session.scalar(select(User).where(User.username == username.strip()))
         stored = user.password_hash if user is not None and user.active else None
         account = _account(user) if user is not None else None
+        locked_until = _aware(user.locked_until) if user is not None else None
     if stored is None:
         if _DUMMY_HASH is None:
             _DUMMY_HASH = hash_password("intake-dummy-password")
         verify_password(password, _DUMMY_HASH)
         return None
-    return account if verify_password(password, stored) else None
+    if locked_until is not None and locked_until > now:
+        raise LoginThrottled(int((locked_until - now).total_seconds()) + 1)
+    right = verify_password(password, stored)
+    _record_attempt(account.id, right, now)
+    return account if right else None
+
+
+def _record_attempt(user_id: int, right: bool, now: datetime) -> None:
+    with session_scope() as session:
+        if right:
+            session.execute(update(User).where(User.id == user_id).values(failed_logins=0, locked_until=None))
+            return
+        # One statement, so that concurrent wrong guesses each count.
+        session.execute(update(User).where(User.id == user_id).values(failed_logins=User.failed_logins + 1))
+        failures = session.scalar(select(User.failed_logins).where(User.id == user_id)) or 0
+        seconds = lock_seconds(failures)
+        if seconds:
+            session.execute(update(User).where(User.id == user_id)
+                            .values(locked_until=now + timedelta(seconds=seconds)))
+            log.warning("account %d locked for %d s after %d wrong passwords in a row", user_id, seconds, failures)
+
+
+def unlock_user(username: str) -> bool:
+    """Lift a lock set by wrong passwords (an administrator's `intake user unlock`); False if no such user."""
+    with session_scope() as session:
+        done = session.execute(update(User).where(User.username == username.strip())
+                               .values(failed_logins=0, locked_until=None))
+        return done.rowcount == 1
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite gives back naive datetimes (stored in UTC)."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment
 
 
 def get_account(user_id: int) -> Account | None:

@@ -61,6 +61,22 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_unlock(args: argparse.Namespace) -> int:
+    from intake.service import ServiceError, prepare_database
+    from intake.web.auth import unlock_user
+
+    try:
+        prepare_database()
+    except ServiceError as exc:
+        print(f"intake user unlock : {exc}", file=sys.stderr)
+        return 2
+    if not unlock_user(args.username):
+        print(f"intake user unlock : aucun utilisateur {args.username!r}", file=sys.stderr)
+        return 2
+    print(f"utilisateur {args.username} débloqué", file=sys.stderr)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="lancer le service web (pages et API JSON)")
     p.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut : 127.0.0.1)")
@@ -75,3 +91,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--school", metavar="NAME", help="l'auto-école du compte (obligatoire avec --role school)")
     add.add_argument("--password-stdin", action="store_true", help="lire le mot de passe sur l'entrée standard")
     add.set_defaults(func=cmd_user_add)
+    unlock = users.add_parser("unlock", help="lever le blocage après trop de mots de passe erronés")
+    unlock.add_argument("username", metavar="USERNAME")
+    unlock.set_defaults(func=cmd_user_unlock)

@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile
 from intake.dossier import CATEGORIES, MOTIFS, PROCEDURES, SEXES, TRAININGS, DossierError
 from intake.settings import get_settings
 from intake.web import csrf, labels, operations
-from intake.web.auth import Account, authenticate, get_account
+from intake.web.auth import Account, LoginThrottled, authenticate, get_account
 from intake.web.forms import declared_from_form, form_from_declared
 from intake.web.operations import Invalid
 from intake.web.previews import PreviewError, page_png
@@ -105,7 +105,14 @@ async def login(request: Request):
     form = await request.form()
     username = str(form.get("username") or "")
     password = str(form.get("password") or "")
-    account = await run_in_threadpool(authenticate, username, password)
+    try:
+        account = await run_in_threadpool(authenticate, username, password)
+    except LoginThrottled as exc:
+        log.info("login refused: account locked")
+        response = _render(request, "login.html", {"suite": _safe_next(str(form.get("suite") or "")) or "",
+                                                   "error": exc.message, "username": username}, status=429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     if account is None:
         log.info("failed login")
         return _render(request, "login.html", {"suite": _safe_next(str(form.get("suite") or "")) or "",
