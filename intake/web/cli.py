@@ -1,4 +1,4 @@
-"""Verbs of the web side: `intake serve` and `intake user add`."""
+"""Verbs of the web side: `intake serve`, `intake user add` and `intake user unlock`."""
 
 from __future__ import annotations
 
@@ -7,16 +7,24 @@ import getpass
 import sys
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
+def _database_ready(verb: str) -> bool:
+    """Migrate the database if needed; say why not on stderr."""
     from intake.service import ServiceError, prepare_database
-    from intake.settings import get_settings
 
     try:
         prepare_database()
     except ServiceError as exc:
-        print(f"intake serve : {exc}", file=sys.stderr)
+        print(f"intake {verb} : {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from intake.settings import get_settings
+
+    if not _database_ready("serve"):
         return 2
     from intake.web.app import create_app
 
@@ -40,13 +48,9 @@ def _read_password(args: argparse.Namespace) -> str | None:
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from intake.service import ServiceError, prepare_database
     from intake.web.auth import AccountError, create_user
 
-    try:
-        prepare_database()
-    except ServiceError as exc:
-        print(f"intake user add : {exc}", file=sys.stderr)
+    if not _database_ready("user add"):
         return 2
     password = _read_password(args)
     if password is None:
@@ -62,13 +66,9 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 
 def cmd_user_unlock(args: argparse.Namespace) -> int:
-    from intake.service import ServiceError, prepare_database
     from intake.web.auth import unlock_user
 
-    try:
-        prepare_database()
-    except ServiceError as exc:
-        print(f"intake user unlock : {exc}", file=sys.stderr)
+    if not _database_ready("user unlock"):
         return 2
     if not unlock_user(args.username):
         print(f"intake user unlock : aucun utilisateur {args.username!r}", file=sys.stderr)
