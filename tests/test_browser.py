@@ -219,3 +219,32 @@ def test_school_uploads_a_dossier_then_a_reviewer_decides(server, browser, shots
     page.screenshot(path=str(shots / "6-verificateur-journal.png"), full_page=True)
     reviewer.close()
 
+
+
+def test_api_documentation_renders_with_no_internet_access(server, browser, shots):
+    from playwright.sync_api import expect
+
+    # Given a browser that can reach the intake server and nothing else (a school's offline machine)
+    context = browser.new_context()
+    outside = []
+
+    def only_local(route):
+        if route.request.url.startswith(server):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    page = context.new_page()
+    try:
+        # When the API documentation is opened
+        page.goto(server + "/api/docs")
+        # Then Swagger UI draws the API's operations from the application's own files
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("intake", timeout=20_000)
+        expect(page.get_by_text("/api/v1/token").first).to_be_visible()
+        page.screenshot(path=str(shots / "api-docs.png"), full_page=False)
+        # And nothing was asked of another host
+        assert outside == []
+    finally:
+        context.close()

@@ -66,7 +66,7 @@ def create_app(start_workers: bool = True) -> FastAPI:
             "avec `POST /api/v1/dossiers/{id}/pieces`, puis interroger `GET /api/v1/dossiers/{id}/status` "
             "jusqu'à `settled: true`, et lire le résultat avec `GET /api/v1/dossiers/{id}`."
         ),
-        docs_url="/api/docs",
+        docs_url=None,  # served below from the packaged Swagger UI: no CDN, works offline
         redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
@@ -74,6 +74,7 @@ def create_app(start_workers: bool = True) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=secret_key(), session_cookie="intake_session",
                        max_age=SESSION_MAX_AGE, same_site="lax", https_only=False)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
+    _mount_api_docs(app)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, _exc: LoginRequired):
@@ -120,3 +121,22 @@ def create_app(start_workers: bool = True) -> FastAPI:
 def html_error(request: Request, title: str, message: str, status: int) -> HTMLResponse:
     return templates.TemplateResponse(request, "error.html", {"user": None, "title": title, "message": message},
                                       status_code=status)
+
+
+def _mount_api_docs(app: FastAPI) -> None:
+    """The API's Swagger UI at /api/docs, its scripts and styles served by the application itself
+    (the copy of Swagger UI 5 that the fastapi-offline package carries; version 4 cannot read the
+    OpenAPI 3.1 that FastAPI writes): a school's machine without Internet access still shows it,
+    and no third-party CDN sees who reads the API documentation."""
+    import fastapi_offline
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/api/docs/static", StaticFiles(directory=str(assets)), name="api-docs")
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def api_docs():
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} : API",
+                                   swagger_js_url="/api/docs/static/swagger-ui-bundle.js",
+                                   swagger_css_url="/api/docs/static/swagger-ui.css",
+                                   swagger_favicon_url="/api/docs/static/favicon.png")
