@@ -161,8 +161,11 @@ def score_dossier(dossier: str, expected: dict, result: dict | None, seconds: fl
     result = result or {}
     findings = result.get("findings") or []
     reported_missing = {f.get("requirement") for f in findings if f.get("code") == "missing_piece"}
+    # A requirement whose only piece is unacceptable (a training certificate for the wrong training)
+    # is reported by that piece's blocking finding, which names the requirement, not by missing_piece.
+    reported_unmet = reported_missing | {f.get("requirement") for f in findings if f.get("severity") == "blocking"}
     tolerated = set(expected.get("tolerated_missing", []))
-    score.missing_found = sorted(set(score.missing_expected) & reported_missing)
+    score.missing_found = sorted(set(score.missing_expected) & reported_unmet)
     score.missing_spurious = sorted(r for r in reported_missing - set(score.missing_expected) - tolerated if r)
     codes = {f.get("code") for f in findings}
     score.codes_found = sorted(set(score.codes_expected) & codes)

@@ -75,6 +75,21 @@ def test_missing_requirement_recall_counts_each_requirement():
     assert score.missing_spurious == ["photo_code"] and report.overall.missing_spurious == 1
 
 
+def test_an_unmet_requirement_reported_by_its_piece_blocking_finding_counts_as_found():
+    # Given a dossier whose JDC is expected missing, and a result that blocks on the JDC piece it has
+    # (a certificate for the wrong person or training names the requirement it fails)
+    expected = dict(EXPECTED_INCOMPLETE, missing_requirements=["jdc"])
+    result = _result("incomplete", [])
+    result["findings"].append({"code": "holder_mismatch", "severity": "blocking", "requirement": "jdc",
+                               "file": "c.pdf", "message": "x"})
+    score = score_dossier("d1", expected, result, 1.0)
+    # Then the requirement counts as reported, and nothing as spurious
+    assert score.missing_found == ["jdc"] and score.missing_spurious == []
+    # But a finding that only asks for a review does not report it
+    result["findings"][-1]["severity"] = "review"
+    assert score_dossier("d1", expected, result, 1.0).missing_found == []
+
+
 def test_tolerated_missing_requirement_is_not_spurious():
     expected = dict(EXPECTED_INCOMPLETE, missing_requirements=[], tolerated_missing=["proof_of_address"],
                     codes=["proof_of_address_name_mismatch"])
