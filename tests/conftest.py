@@ -132,3 +132,16 @@ def base_declared(**overrides) -> dict:
 def copy_dossier(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
     return dst
+
+
+def read_generated_page(folder: Path, dossier_id: str, case: str, degradation: str, seed: int, index: int,
+                        file: str, page: int = 1):
+    """Regenerate one dossier of a generated corpus (same seed and index, same files) and read one
+    page of one of its files with the real page reader."""
+    from fixtures.corpus import generate_one
+    from intake.extractors.images import open_source
+    from intake.extractors.page import read_page
+    from intake.settings import get_settings
+
+    generate_one(folder, dossier_id, case, degradation, seed, index)
+    return read_page(open_source(folder / dossier_id / file, get_settings()).render(page), page)

@@ -99,6 +99,34 @@ def test_licence_front_with_each_field_number_on_its_own_line():
     assert fields["holder_name"] == "BOYER RÉMI MAËL" and fields["birth_date"] == "1995-03-16"
 
 
+def test_licence_front_with_a_field_number_without_its_dot_and_a_slash_read_as_i():
+    from intake.extractors.fields import licence_fields
+
+    # Given the OCR of a licence front where "1." lost its dot and "AM/B" was read "AMIB"
+    text = ("PERMIS DE CONDUIRE\nRÉPUBLIQUE FRANÇAISE\n1 DUPRÉ\n2.  ANAÏS OCÉANE\n3. 13.05.1991 PARIS (75)\n"
+            "4a. 18.05.2010 4c. PRÉFECTURE\n4b. 18.05.2025\n5. 100558300497\n9. AMIB\n")
+    fields = licence_fields(text)
+    # Then the surname is still the first name line, and the categories are AM and B
+    assert fields["holder_name"] == "DUPRÉ ANAÏS OCÉANE"
+    assert fields["categories"] == ["AM", "B"]
+    # But a word that only looks like joined letters is not a list of categories
+    assert "categories" not in licence_fields(text.replace("9. AMIB", "9. ABC"))
+
+
+def test_licence_front_and_back_on_one_a4_page_name_the_holder(tmp_path):
+    from conftest import read_generated_page
+
+    # Given the generated (seed 5) licence of DUPRÉ ANAÏS OCÉANE, both faces scanned on one A4 page,
+    # whose front tesseract reads "1 DUPRÉ" (no dot after the field number) and "9. AMIB"
+    # When the page is read
+    page = read_generated_page(tmp_path, "0115-medical_heavy_ok", "medical_heavy_ok", "recto_verso_a4", 5, 114,
+                               "Document (3).jpg")
+    # Then the holder is the whole name (it was the given names alone) and AM and B are held
+    assert page.kind == "driving_licence"
+    assert page.fields["holder_name"] == "DUPRÉ ANAÏS OCÉANE"
+    assert page.fields["categories"] == ["AM", "B"]
+
+
 def _word(text, left, top, height=14):
     from intake.extractors.ocr import Word
 

@@ -9,6 +9,7 @@ import pytest
 from fixtures import specimens as S
 from fixtures.degrade import to_bgr
 from fixtures.people import make_person
+from conftest import read_generated_page
 from intake.extractors.page import read_page
 
 R = date(2026, 11, 26)
@@ -99,3 +100,44 @@ def test_a_bill_with_a_tampered_2ddoc_is_flagged(person, fixture_certs):
     page = read_page(to_bgr(spec.pages[0]), 1)
     assert page.kind == "proof_of_address"
     assert [f.severity for f in page.findings if f.code == "proof_of_address_signature_invalid"] == ["blocking"]
+
+
+def test_an_addressee_block_given_as_one_ocr_line_is_still_read(tmp_path):
+    # Given the generated (seed 5) water bill of MME ÇAĞLA ÇELIK scanned at 150 dpi, whose addressee
+    # block tesseract's layout analysis returns as one line with the street and the city
+    # When the page is read
+    page = read_generated_page(tmp_path, "0007-non_eu_ok", "non_eu_ok", "scan_150", 5, 6, "Document (4).jpg")
+    # Then the holder, street, postcode and city are found (the holder was missing)
+    assert page.kind == "proof_of_address"
+    assert page.fields["holder_name"] == "ÇAGLA ÇELIK"
+    assert (page.fields["address_line"], page.fields["postcode"], page.fields["city"]) == (
+        "18 RUE NATIONALE", "37000", "TOURS")
+
+
+def test_even_lighting_whitens_a_shaded_sheet_and_keeps_its_print():
+    from intake.extractors.orient import even_lighting
+
+    # Given a photographed sheet whose paper goes from 235 at the top to 150 at the bottom
+    # (a shadow), with print of the same darkness at the top and at the bottom
+    h, w = 1200, 900
+    sheet = np.repeat(np.linspace(235, 150, h, dtype=np.float32)[:, None], w, axis=1)
+    for y in (100, 1050):
+        sheet[y:y + 20, 100:800:40] = 30
+    g = sheet.astype(np.uint8)
+    # When its lighting is evened out
+    even = even_lighting(g)
+    # Then the paper is white everywhere and the print stays dark, top and bottom alike
+    paper = np.ones_like(g, dtype=bool)
+    paper[90:130, :] = paper[1040:1080, :] = False
+    assert even[paper].min() >= 235
+    assert even[100:120, 100].max() < 60 and even[1050:1070, 100].max() < 60
+
+
+def test_a_phone_photo_whose_lower_half_is_in_shadow_is_read_whole(tmp_path):
+    # Given the generated (seed 5) phone photo of a medical opinion, darker towards its bottom
+    # When the page is read
+    page = read_generated_page(tmp_path, "0022-medical_too_old", "medical_too_old", "phone", 5, 21, "piece3.jpg")
+    # Then the examination date, printed in the shaded half, is read (no word was read there)
+    assert page.kind == "medical_opinion"
+    assert page.fields["issue_date"] == "2024-02-20"
+    assert page.fields["categories"] == ["C"] and page.fields["fit"] is True

@@ -246,10 +246,11 @@ def licence_fields(text: str) -> dict:
     for line in body:
         if re.fullmatch(r"\s*\d{1,2}[a-d]?\.?\s*", line):
             continue  # a field's number alone on its line ("1", "2."), its value on the next
-        m = re.match(r"^\s*(?:[12]\.\s*)?([A-ZÀ-Þ][A-ZÀ-Þ'’\- ]{1,40})$", line)
+        # The field number may lose its dot ("1 DUPRÉ").
+        m = re.match(r"^\s*(?:[12]\.?\s+|[12]\.)?([A-ZÀ-Þ][A-ZÀ-Þ'’\- ]{1,40})$", line)
         if m and not CATEGORY_RE.fullmatch(m.group(1).strip()) and len(m.group(1).strip()) > 2:
             names.append(m.group(1).strip())
-        if len(names) == 2 or re.search(r"\d", line) and names:
+        if len(names) == 2 or re.search(r"\d", re.sub(r"^\s*[12]\.?\s", "", line)) and names:
             break
     if names:
         out["holder_name"] = " ".join(names)
@@ -267,7 +268,7 @@ def licence_fields(text: str) -> dict:
         if m and sum(c.isdigit() for c in m.group(1)) >= 8:
             out["licence_number"] = m.group(1)
             for nxt in body[i + 1:i + 3]:
-                cats = categories_in(re.sub(r"^\s*9\.\s*", "", nxt))
+                cats = categories_in(licence_categories_line(re.sub(r"^\s*9\.\s*", "", nxt)))
                 if cats and len(" ".join(cats)) >= len(nxt.replace("9.", "").strip()) - 2:
                     out["categories"] = cats
                     break
@@ -361,6 +362,19 @@ def _dates_fields(text: str, fields: dict, candidates: list[DateCandidate]) -> N
 CATEGORY_RE = re.compile(r"(?<![A-Za-z0-9])(AM|A1|A2|A|B1|BE|B|C1E|C1|CE|C|D1E|D1|DE|D)(?![A-Za-z0-9])")
 
 
+_CATEGORY = r"(?:C1E|D1E|AM|A1|A2|B1|BE|C1|CE|D1|DE|A|B|C|D)"
+_CATEGORY_RUN = re.compile(rf"{_CATEGORY}(?:[/|Il]{_CATEGORY})+")
+
+
+def licence_categories_line(value: str) -> str:
+    """Field 9 of a licence ('AM/B1/B') with its slashes restored where OCR read them as I, l or |
+    ('AMIB' -> 'AM/B'), when the whole value is categories so joined; else unchanged."""
+    compact = value.replace(" ", "")
+    if not _CATEGORY_RUN.fullmatch(compact):
+        return value
+    return " ".join(re.split(r"[/|Il]", compact))
+
+
 def categories_in(value: str) -> list[str]:
     seen: list[str] = []
     for m in CATEGORY_RE.finditer(value):
@@ -443,7 +457,7 @@ def certificate_fields(kind: str, text: str, candidates: list[DateCandidate] | N
     if kind == "medical_opinion":
         cats = labelled_value(lines, ("categories", "categorie", "categorie(s)"))
         if cats:
-            found = categories_in(cats)
+            found = categories_in(cats.replace("©", "C"))  # a bold C alone is read as ©
             if found:
                 fields["categories"] = found
         fit = medical_fit(text)

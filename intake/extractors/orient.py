@@ -189,3 +189,26 @@ def flatten(image: np.ndarray, corners: np.ndarray) -> np.ndarray:
     dst = np.float32([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]])
     m = cv2.getPerspectiveTransform(corners.astype(np.float32), dst)
     return cv2.warpPerspective(image, m, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+#: Brightness relative to the paper around it: at or above PAPER_RATIO is paper (white), at or
+#: below PRINT_RATIO full ink (black), linear between.
+PAPER_RATIO, PRINT_RATIO = 0.88, 0.30
+
+
+def even_lighting(g: np.ndarray) -> np.ndarray:
+    """A photographed sheet's paper made evenly white: each pixel divided by the paper's own
+    brightness around it (the page with its print closed over, at an eighth of the size). A
+    shadow or a lamp's gradient across a phone photo otherwise turns dark under tesseract's one
+    global threshold, and the print on it is lost (the lower half of a medical opinion read no word)."""
+    h, w = g.shape[:2]
+    small = cv2.resize(g, (max(1, w // 8), max(1, h // 8)), interpolation=cv2.INTER_AREA)
+    # 9 px here are 72 px on the page: wider than any stroke or line of text, so the closing
+    # (a maximum, then a minimum) leaves the paper without its print.
+    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9)))
+    paper = cv2.GaussianBlur(paper, (0, 0), 2)
+    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    ratio = g.astype(np.float32) / np.maximum(paper, 16.0)
+    # Within a tenth of the paper's brightness is paper: the grain of a dim photo, once divided,
+    # would otherwise cover the page with a mottle that tesseract takes for a picture.
+    return (np.clip((ratio - PRINT_RATIO) / (PAPER_RATIO - PRINT_RATIO), 0, 1) * 255).astype(np.uint8)

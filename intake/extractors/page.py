@@ -184,6 +184,12 @@ def _proof_of_address(page: PageRead, pt: PageText, candidates, docs) -> None:
         candidates = find_dates(pt.text)
         fields = fields_mod.proof_of_address_fields(pt.text, candidates)
         page.text = pt.text
+    if any(k not in fields for k in ("holder_name", "postcode")):
+        # Tesseract's layout analysis may give an addressee block's lines as one line ("MME ÇAĞLA
+        # ÇELIK 18 RUE NATIONALE 37000 TOURS" at 150 dpi): the printed lines rebuilt from the word
+        # boxes keep them apart.
+        for key, value in fields_mod.address_block(fields_mod.lines_of(pt.line_text())).items():
+            fields.setdefault(key, value)
     used = pick(candidates, "issue")
     if used is None:
         # Labels in one column and values in another (a tax notice's header table) are read as

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from intake.extractors import ocr
-from intake.extractors.orient import deskew, find_paper, flatten, geometry, rotate_quarter
+from intake.extractors.orient import deskew, even_lighting, find_paper, flatten, geometry, rotate_quarter
 from intake.extractors.quality import gray
 
 log = logging.getLogger(__name__)
@@ -282,6 +282,8 @@ def prepare(image: np.ndarray) -> PageText:
         image = flatten(image, corners)
         flattened = True
     g = gray(image)
+    if flattened:
+        g = even_lighting(g)
     vertical, skew, _ = geometry(g)
     g = deskew(g, skew)
     rotation = 0

@@ -74,9 +74,33 @@ def _flat_tokens(values: str | Sequence[str] | None) -> list[str]:
     return [t for v in values for t in name_tokens(str(v))]
 
 
+#: Stands, in a declared name, for a letter that French OCR cannot write and reads as anything:
+#: the slashed O (Ø) is not in tesseract's `fra` alphabet and has been read G, O, D and 0. Any
+#: one letter read there is that letter; the rest of the name must still be exact.
+ANY_LETTER = "\u019f"
+_UNWRITABLE = frozenset("Øø")
+
+
+def unwritable_blind_tokens(text: str | None) -> list[str]:
+    """Name tokens with the letters OCR cannot write as ANY_LETTER: 'Ødegaard' -> ['ƟDEGAARD']."""
+    return name_tokens("".join(ANY_LETTER if c in _UNWRITABLE else c for c in text or ""))
+
+
+def spelled_as(read: str, declared: str) -> bool:
+    """The read form is the declared one, ANY_LETTER in the declared form matching any one letter."""
+    if len(read) != len(declared):
+        return False
+    return read == declared or all(d == ANY_LETTER or r == d for r, d in zip(read, declared))
+
+
+def _starts_as(read: str, declared: str) -> bool:
+    return len(read) <= len(declared) and spelled_as(read, declared[:len(read)])
+
+
 #: A declared name may be written the ICAO way (Ö -> OE, in every MRZ) or with the base letter
-#: (Ö -> O: bills, certificates, and what the OCR gives for letters French does not use).
-_spellings = (name_tokens, plain_name_tokens)
+#: (Ö -> O: bills, certificates, and what the OCR gives for letters French does not use), or read
+#: with anything in place of a letter the OCR does not know (Ø).
+_spellings = (name_tokens, plain_name_tokens, unwritable_blind_tokens)
 
 
 def surname_variants(person: Person) -> list[list[str]]:
@@ -157,7 +181,7 @@ def compare_surname(doc_surname: str | Sequence[str] | None, person: Person, tru
         doc_joined = _joined(doc)
         for v in variants:
             decl = _joined(v)
-            if doc_joined == decl:
+            if spelled_as(doc_joined, decl):
                 return MATCH
             if truncated and len(doc_joined) >= 2 and decl.startswith(doc_joined):
                 return MATCH
@@ -176,7 +200,7 @@ def compare_given_names(doc_given: str | Sequence[str] | None, person: Person, t
     prefixes = [_joined(doc[:k]) for k in range(1, len(doc) + 1)]
     for v in variants:
         first = _joined(v)
-        if first in prefixes:
+        if any(spelled_as(prefix, first) for prefix in prefixes):
             return MATCH
         if truncated and len(prefixes[-1]) >= 1 and first.startswith(prefixes[-1]):
             return MATCH
@@ -231,10 +255,10 @@ def _find_runs(tokens: Sequence[str], target: str, skip: frozenset[int] = frozen
             if j in skip:
                 break
             acc += tokens[j]
-            if acc == target:
+            if spelled_as(acc, target):
                 out.append((i, j + 1))
                 break
-            if not target.startswith(acc):
+            if not _starts_as(acc, target):
                 break
     return out
 
