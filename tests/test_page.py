@@ -141,3 +141,31 @@ def test_a_phone_photo_whose_lower_half_is_in_shadow_is_read_whole(tmp_path):
     assert page.kind == "medical_opinion"
     assert page.fields["issue_date"] == "2024-02-20"
     assert page.fields["categories"] == ["C"] and page.fields["fit"] is True
+
+
+@pytest.mark.parametrize("dossier_id,case,degradation,index,file", [
+    ("0107-mrz_invalid", "mrz_invalid", "skew", 106, "IMG_20260224_176854.jpg"),
+    ("0061-mrz_invalid", "mrz_invalid", "recto_verso_a4", 60, "IMG_20261020_148276.jpg"),
+])
+def test_a_passport_whose_mrz_check_digits_are_wrong_is_read_and_flagged(tmp_path, dossier_id, case, degradation,
+                                                                          index, file):
+    # Given a generated (seed 7) passport whose MRZ has a wrong check digit, on a skewed scan or on
+    # an A4 page: read upside down, its band gave check digits that came out right by chance
+    page = read_generated_page(tmp_path, dossier_id, case, degradation, 7, index, file)
+    # Then the upright reading is kept: the fields are read, and the MRZ is flagged for a person
+    assert page.kind == "passport" and page.fields["mrz_valid"] is False
+    assert page.fields["surname"] in ("ROUSSEAU", "BOYER")
+    assert "mrz_invalid" in {f.code for f in page.findings}
+
+
+@pytest.mark.parametrize("dossier_id,degradation,index,file", [
+    ("0127-levee78_ok", "rot180", 126, "IMG_20261106_186805.pdf"),
+    ("0141-levee78_ok", "rot90", 140, "Document (2).pdf"),
+])
+def test_the_back_of_a_turned_licence_is_read_the_right_way_up(tmp_path, dossier_id, degradation, index, file):
+    # Given the back of a generated (seed 7) licence card, scanned upside down or sideways: short
+    # labels (AM, A1, B) and two dates, too short to be counted as words read with confidence
+    page = read_generated_page(tmp_path, dossier_id, "levee78_ok", degradation, 7, index, file, page=2)
+    # Then it is turned by the confidence of its reading, and the categories held are read
+    assert page.kind == "driving_licence" and page.side == "back"
+    assert page.fields["categories"] == ["B"]

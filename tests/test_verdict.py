@@ -138,6 +138,19 @@ def test_typo_in_the_declared_surname_is_caught_on_the_only_identity():
     assert "missing_piece" not in codes(v) and v.status == "needs_review"
 
 
+def test_a_passport_whose_name_was_not_read_says_so_instead_of_quoting_an_empty_name():
+    # Given a passport recognised by its printed page, its MRZ not read: no name, no birth date
+    decl = declared()
+    pieces = complete_pieces(decl)
+    pieces["identity"] = [identity(decl, kind="passport", surname=None, given_names=None, birth_date=None,
+                                   mrz_valid=None, mrz_format=None)]
+    v = judge(decl, flat(pieces), [], R)
+    f = next(f for f in v.findings if f.code == "identity_name_mismatch")
+    # Then a person checks the name, and the message says it could not be read
+    assert f.severity == "review" and v.status == "needs_review"
+    assert "n'a pas pu être lu" in f.message and "«  »" not in f.message
+
+
 def test_name_mismatch_is_blocking_when_a_check_digit_protects_the_names():
     decl = declared(applicant_surname="Dupond")
     pieces = complete_pieces(decl)

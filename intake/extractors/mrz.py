@@ -139,7 +139,12 @@ def _read_band(page: np.ndarray, band: Band) -> MrzResult | None:
             result.box = _upright_box(page.shape, band, flip)
             result.confidence = round(result.confidence * min(1.0, 0.3 + score), 3)
             log.debug("flip %s n=%s valid=%s score=%.3f", flip, n_chars, result.valid, score)
-            if best is None or (result.valid, score) > (best.valid, best_score):
+            # A plausible MRZ (document code, fillers, ICAO states) first, then check digits: with
+            # several candidates per position, the check digits of a band read upside down can
+            # come out right by chance, and must not hide the upright reading of an MRZ whose own
+            # check digits are wrong (that one is what mrz_invalid is for).
+            key = (plausible_mrz(result), result.valid, score)
+            if best is None or key > (plausible_mrz(best), best.valid, best_score):
                 best, best_score = result, score
             if result.valid and score > 0.8:
                 break

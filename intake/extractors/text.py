@@ -101,12 +101,12 @@ class PageText:
                 turned = PageText(rotate_quarter(self.image, 180))
                 mirrored = turned._ocr(1.0 - bottom, 1.0 - top, psm)
                 best_turn, best_band = 0, band
-                if mirrored.good >= 3 and mirrored.good > 1.5 * band.good + 1:
+                if _reads_better(mirrored, band):
                     best_turn, best_band = 180, mirrored
                 elif band.good < 3 and mirrored.good < 3:
                     for turn in (90, 270):
                         other = PageText(rotate_quarter(self.image, turn))._ocr(0.0, 1.0, psm)
-                        if other.good >= 3 and other.good > 1.5 * best_band.good + 1:
+                        if _reads_better(other, best_band):
                             best_turn, best_band = turn, other
                 if best_turn:
                     self.image = rotate_quarter(self.image, best_turn)
@@ -211,6 +211,15 @@ def inked_box(part: np.ndarray) -> tuple[int, int, int, int]:
         return 0, 0, h, w
     return (max(0, int(rows[0]) - INK_MARGIN), max(0, int(cols[0]) - INK_MARGIN),
             min(h, int(rows[-1]) + 1 + INK_MARGIN), min(w, int(cols[-1]) + 1 + INK_MARGIN))
+
+
+def _reads_better(other: Band, current: Band) -> bool:
+    """The same print read another way up is clearly the right way: more words read with
+    confidence, or, where the words are too short to count (the categories table on the back of a
+    licence: AM, A1, B, dates), as many words read with a far higher mean confidence."""
+    if other.good >= 3 and other.good > 1.5 * current.good + 1:
+        return True
+    return other.words >= 5 and other.conf >= 80 and other.conf >= current.conf + 20
 
 
 def geometric_lines(words) -> str:

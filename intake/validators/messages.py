@@ -110,6 +110,9 @@ def identity_expiry_unknown(kind: str) -> str:
 
 
 def identity_name_mismatch(kind: str, read: str, declared: str, role: str, protected: bool, near: bool) -> str:
+    if not (read or "").strip():
+        return (f"Vérifier le nom sur {the_kind(kind)} : il n'a pas pu être lu (le dossier déclare "
+                f"{quoted(declared)} pour le {ROLE_LABELS[role]}).")
     facts = f"{the_kind(kind)} porte {quoted(read)}, le dossier déclare {quoted(declared)} pour le {ROLE_LABELS[role]}"
     if protected:
         return (f"Corriger le nom déclaré ou fournir la bonne pièce : {facts} ; la bande MRZ, contrôlée par ses "
