@@ -7,4 +7,5 @@ source scripts/services.sh
 export INTAKE_TEST_DATABASE_URL="${INTAKE_TEST_DATABASE_URL:-postgresql+psycopg://postgres${PGPASSWORD:+:$PGPASSWORD}@127.0.0.1:5432/intake_test}"
 export INTAKE_TEST_REDIS_URL="${INTAKE_TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
 export OMP_THREAD_LIMIT=1
+export INTAKE_TEST_DERANDOMIZE="${INTAKE_TEST_DERANDOMIZE:-1}"
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from intake.documents import Document
 from intake.dossier import Person
-from intake.icao import compose_fr_cni, fold, mrz_name_field, name_tokens
+from intake.icao import compose_fr_cni, fold, mrz_name_field, name_tokens, plain_name_tokens
 from intake.validators.holders import assign_holders
 from intake.validators.names import (
     CONNECTORS,
@@ -110,7 +110,9 @@ def test_usage_name_matches_alone_or_after_the_birth_name(p, usage):
 @given(person(), st.sampled_from(["{t} {g} {s}", "{t} {s} {g}", "{s} {g}", "{g} {s}", "{s}"]),
        st.sampled_from(["M", "M.", "MME", "MLLE", "MONSIEUR", "MADAME", "Mr"]))
 def test_bill_holder_name_in_any_order_with_titles(p, pattern, title):
-    # Given a bill written "MME MARIE DUPONT", "DUPONT MARIE", ...
+    # Given a bill written "MME MARIE DUPONT", "DUPONT MARIE", ... (a surname that is itself a
+    # courtesy title, MR or MM, is taken for one: not a case this property is about)
+    assume(not set(name_tokens(p.surname)) & TITLES)
     text = pattern.format(t=title, g=p.given_names[0], s=p.surname).upper()
     # Then it is the person's (the surname is what counts, RULES.md)
     assert address_holder_matches(text, p)
@@ -120,8 +122,11 @@ def test_bill_holder_name_in_any_order_with_titles(p, pattern, title):
 @given(person(), person())
 def test_two_people_sharing_a_first_name_do_not_match(p, other):
     # Given another person with the same first name and another surname
-    assume(joined(p.surname) != joined(other.surname))
-    # (a declared Ø stands for any letter read: a surname that differs only there is the same name)
+    # (a surname is the same name in either spelling of its foreign letters, Ä as AE or A, and a
+    # declared Ø stands for any letter read)
+    assume(all(joined(other.surname) != "".join(spelling(p.surname)) and
+               "".join(plain_name_tokens(other.surname)) != "".join(spelling(p.surname))
+               for spelling in (name_tokens, plain_name_tokens)))
     assume(not spelled_as(joined(other.surname), "".join(unwritable_blind_tokens(p.surname))))
     q = Person(other.surname, (p.given_names[0],), other.birth_date)
     doc_surname, doc_given = fold(q.surname), [fold(g) for g in q.given_names]
@@ -129,9 +134,13 @@ def test_two_people_sharing_a_first_name_do_not_match(p, other):
     assert compare_names(doc_surname, doc_given, p).level != MATCH
     # and their bill is not in the person's name, unless some of its words spell the person's surname
     bill = f"{q.given_names[0]} {q.surname}".upper()
-    words = name_tokens(bill)
-    runs = {"".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)}
-    if joined(p.surname) not in runs:
+    spelled = False
+    for spelling in (name_tokens, plain_name_tokens, unwritable_blind_tokens):
+        words = spelling(bill)
+        runs = {"".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)}
+        surnames = {"".join(sp(p.surname)) for sp in (name_tokens, plain_name_tokens, unwritable_blind_tokens)}
+        spelled = spelled or any(spelled_as(r, s) for r in runs for s in surnames)
+    if not spelled:
         assert not address_holder_matches(bill, p)
 
 
