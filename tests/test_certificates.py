@@ -188,6 +188,19 @@ def test_a_bill_for_a_long_name_has_its_addressee_block_without_a_title():
                                                         "13090 AIX-EN-PROVENCE")
 
 
+def test_a_rent_receipt_whose_tenant_city_line_ends_with_a_stray_mark_keeps_the_tenants_address():
+    # Given a rent receipt: the landlord's block first, then the tenant's, whose city line the OCR
+    # read with a colon after it
+    text = ("SCI Foncia Ouest\nGestion locative\n10 rue de la République\n67000 STRASBOURG\n"
+            "QUITTANCE DE LOYER\nPériode du 1er janvier 2026 au 31 janvier 2026\n"
+            "MME HÉLÈNE GUÉRIN\n9 ALLÉE DES CERISIERS\n67000 STRASBOURG:\n")
+    fields = proof_of_address_fields(text)
+    # Then the address is the tenant's, under her name, not the landlord's
+    assert fields["holder_name"] == "HÉLÈNE GUÉRIN"
+    assert (fields["address_line"], fields["postcode"], fields["city"]) == ("9 ALLÉE DES CERISIERS", "67000",
+                                                                            "STRASBOURG")
+
+
 HELD_OUT_PAGES = [
     # (seed, index, case, degradation, field, what went wrong) in the generated corpus
     (2, 147, "laminated_adult_2008_tolerated", "phone", "issue_date",

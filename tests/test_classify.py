@@ -44,6 +44,32 @@ def test_a_certificate_mentioning_the_licence_is_not_a_driving_licence():
     assert classify_text(text).kind == "training_certificate"
 
 
+def test_a_licence_front_on_an_a4_page_whose_field_numbers_were_lost_is_a_driving_licence():
+    # Given the OCR of a licence front scanned on an A4 page: most field numbers (2., 3., 5., 9.) lost
+    front = ("PERMIS DE CONDUIRE\nRÉPUBLIQUE FRANÇAISE\n1 BOYER\nMAËLYS GAËLLE\n26.01.1995 MARSEILLE (13)\n"
+             "08.04.2014 4c. PRÉFECTURE\n08.04.2029\n140438090955")
+    # Then the birth line with its department and the 12-digit number alone make it a licence
+    assert classify_text(front).kind == "driving_licence"
+    # But a certificate about the licence, its holder born "le 26/01/1995 à Marseille (13)", is not one
+    medical = ("AVIS MÉDICAL\nPERMIS DE CONDUIRE\nNé(e) le 26/01/1995 à Marseille (13)\nN° RPPS 84909049308\n"
+               "Apte\nDate de l'examen : 12.03.2026")
+    assert classify_text(medical).kind == "medical_opinion"
+    # And without any word of the licence, those line shapes alone make nothing
+    assert classify_text("26.01.1995 MARSEILLE (13)\n140438090955").kind == "unknown"
+
+
+def test_a_licence_front_scanned_with_its_back_on_one_a4_page_is_read(tmp_path):
+    from conftest import read_generated_page
+
+    # Given the generated (seed 8) licence of BOYER MAËLYS GAËLLE, both faces on one A4 page, whose
+    # field numbers tesseract mostly dropped (it was an unknown piece: the B96 dossier was refused)
+    page = read_generated_page(tmp_path, "0025-b96_ok", "b96_ok", "recto_verso_a4", 8, 24, "Document (3).pdf")
+    # Then it is the licence, with its holder, birth date and number
+    assert page.kind == "driving_licence"
+    assert (page.fields["holder_name"], page.fields["birth_date"], page.fields["licence_number"]) == (
+        "BOYER MAËLYS GAËLLE", "1995-01-26", "140438090955")
+
+
 def test_a_2ddoc_of_an_address_type_makes_a_proof_of_address():
     assert classify_text("", address_2ddoc=True).kind == "proof_of_address"
 

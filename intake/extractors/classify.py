@@ -108,6 +108,21 @@ def licence_table_rows(text: str) -> int:
     words = set(norm.split())
     return sum(1 for c in LICENCE_TABLE if c in words)
 
+#: Lines only the licence's front prints, which survive when OCR drops its field numbers: the
+#: birth date with dots and the place with its department ("26.01.1995 MARSEILLE (13)", where
+#: certificates write "né(e) le 26/01/1995 à Marseille"), and the 12-digit licence number alone.
+_LICENCE_FRONT_LINES = (
+    re.compile(r"^\s*(?:3\.?\s*)?\d{2}\.\d{2}\.\d{4}\s+[A-ZÀ-Þ][A-ZÀ-Þ' \-]*\(\d{2,3}\)\s*$"),
+    re.compile(r"^\s*(?:5\.?\s*)?\d{12}\s*$"),
+)
+
+
+def licence_front_lines(text: str) -> int:
+    """How many of the licence front's own line shapes the text shows (0 to 2)."""
+    lines = (text or "").splitlines()
+    return sum(1 for shape in _LICENCE_FRONT_LINES if any(shape.match(line) for line in lines))
+
+
 _NON_WORD = re.compile(r"[^a-z0-9'°.\-]+")
 
 
@@ -200,6 +215,8 @@ def classify_text(text: str, card_shaped: bool = False, address_2ddoc: bool = Fa
     scores, matched = scores_of(text)
     if address_2ddoc:
         scores["proof_of_address"] += 10
+    if scores["driving_licence"]:
+        scores["driving_licence"] += 2 * licence_front_lines(text)
     if card_shaped:
         for kind in ("identity_card", "passport", "residence_permit", "driving_licence"):
             if scores[kind] > 0:

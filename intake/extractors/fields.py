@@ -21,7 +21,8 @@ STREET_WORDS = ("rue", "avenue", "av", "bd", "boulevard", "chemin", "allee", "pl
                 "chaussee", "faubourg", "fg", "rte", "che", "all", "imp", "pl", "sentier", "cite", "villa",
                 "esplanade", "promenade", "parvis", "mail", "rond-point", "traverse", "montee", "bat", "batiment",
                 "appartement", "apt", "escalier", "domaine", "clos", "parc")
-_POSTCODE_CITY = re.compile(r"(?<!\d)((?:0[1-9]|[1-8]\d|9[0-8])\d{3})\s+([A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’\- ]{1,40}?)\s*(?:CEDEX\s*\d*)?\s*$")
+# (a stray mark read after the city, "67000 STRASBOURG:" or "TOURS.", is not part of it)
+_POSTCODE_CITY = re.compile(r"(?<!\d)((?:0[1-9]|[1-8]\d|9[0-8])\d{3})\s+([A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’\- ]{1,40}?)\s*(?:CEDEX\s*\d*)?\s*[.,:;]?\s*$")
 _CEDEX = re.compile(r"\bcedex\b|\btsa\b|\bcs\s*\d|\bbp\s*\d", re.I)
 
 ISSUERS = (
