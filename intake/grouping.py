@@ -108,7 +108,7 @@ def _join(doc: Document, page: PageRead) -> None:
     _merge_fields(doc.fields, page.fields, mrz_wins)
     if mrz_wins:
         doc.evidence["mrz_page"] = page.page
-        for key in ("names_protected", "issuing_state"):
+        for key in ("names_protected", "issuing_state", "mrz_name_readings"):
             if key in page.evidence:
                 doc.evidence[key] = page.evidence[key]
     if page.side:

@@ -174,3 +174,29 @@ def test_ordinary_print_is_never_read_as_a_valid_mrz():
     card = open_source(sample / "piece3.pdf", load_settings()).render(2)
     result = read_mrz(card)
     assert result is not None and result.valid and result.fields["nationality"] == "FRA"
+
+
+def _candidates(lines: list[str], doubts: dict[tuple[int, int], tuple[str, float]]) -> list:
+    """Per-position candidates as the glyph matcher gives them: each character sure, except the
+    `doubts` (line, position) -> (runner-up, cost)."""
+    return [[[(c, 0.0)] + ([doubts[(li, i)]] if (li, i) in doubts else []) for i, c in enumerate(line)]
+            for li, line in enumerate(lines)]
+
+
+def test_a_name_letter_with_a_close_runner_up_gives_the_other_reading_too():
+    from intake.extractors.mrz_parse import parse_candidates
+
+    # Given a TD1 card whose surname DA SILVA was read OA SILVA, D scoring 0.07 behind O
+    data = MrzData("ID", "FRA", "G49AWD06X", "DA SILVA", ("MAEL",), "FRA", date(2006, 10, 15), "M", date(2036, 5, 25))
+    lines = compose_td1(data)
+    read = [lines[0], lines[1], "O" + lines[2][1:]]
+    result = parse_candidates(_candidates(read, {(2, 0): ("D", 0.07)}), "td1")
+    # Then the surname is what was read, and the reading with D is offered beside it
+    assert result.fields["surname"] == "OA SILVA"
+    assert ("DA SILVA", ["MAEL"]) in result.name_readings
+    # But a runner-up far behind is no doubt, and a check digit over the names leaves none
+    far = parse_candidates(_candidates(read, {(2, 0): ("D", 0.6)}), "td1")
+    assert far.name_readings == []
+    cni = compose_fr_cni("DA SILVA", ["MAEL"], "120375123456", date(2006, 10, 15), "M")
+    protected = parse_candidates(_candidates(cni, {(0, 5): ("O", 0.07)}), "fr_cni_2x36")
+    assert protected.name_readings == []

@@ -169,3 +169,19 @@ def test_the_back_of_a_turned_licence_is_read_the_right_way_up(tmp_path, dossier
     # Then it is turned by the confidence of its reading, and the categories held are read
     assert page.kind == "driving_licence" and page.side == "back"
     assert page.fields["categories"] == ["B"]
+
+
+def test_a_doubtful_mrz_name_letter_on_a_phone_photo_keeps_its_other_reading(tmp_path):
+    from intake.grouping import group_pages
+
+    # Given a generated (seed 6) phone photo of a TD1 card (front, then back with the MRZ) of DA
+    # SILVA, whose MRZ reader scores the first letter O just ahead of D
+    file = "IMG_20260419_100237.pdf"
+    pages = [read_generated_page(tmp_path / str(n), "0038-titre_reussite_ok", "titre_reussite_ok", "phone", 6, 37,
+                                 file, page=n) for n in (1, 2)]
+    # When the two faces are put together
+    documents, _ = group_pages(file, pages)
+    # Then the card keeps the reading with D beside the one with O, for the check against the declared name
+    assert [d.kind for d in documents] == ["identity_card"]
+    readings = documents[0].evidence["mrz_name_readings"]
+    assert {"surname": "DA SILVA", "given_names": ["MAEL", "PIERRE", "LOUIS"]} in readings

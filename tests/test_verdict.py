@@ -151,6 +151,22 @@ def test_a_passport_whose_name_was_not_read_says_so_instead_of_quoting_an_empty_
     assert "n'a pas pu être lu" in f.message and "«  »" not in f.message
 
 
+def test_an_mrz_letter_the_reader_could_not_settle_is_settled_by_the_declared_name():
+    # Given a card whose MRZ surname was read OA SILVA, with DA SILVA as the reading of its doubtful
+    # first letter (no check digit covers TD1 names)
+    decl = declared(applicant_surname="Da Silva")
+    pieces = complete_pieces(decl)
+    card = identity(decl, surname="OA SILVA")
+    card.evidence["mrz_name_readings"] = [{"surname": "DA SILVA", "given_names": card.fields["given_names"]}]
+    pieces["identity"] = [card]
+    # Then the card is the applicant's, with no finding about the name
+    v = judge(decl, flat(pieces), [], R)
+    assert "identity_name_mismatch" not in codes(v) and v.status == "complete"
+    # But without that reading, the name read is a mismatch for a person to review
+    card.evidence.pop("mrz_name_readings")
+    assert codes(judge(decl, flat(pieces), [], R))["identity_name_mismatch"] == "review"
+
+
 def test_name_mismatch_is_blocking_when_a_check_digit_protects_the_names():
     decl = declared(applicant_surname="Dupond")
     pieces = complete_pieces(decl)

@@ -52,6 +52,9 @@ class MrzResult:
     box: tuple[int, int, int, int] | None = None
     issuing_state: str = ""
     checks: dict = field(default_factory=dict)  # check name -> passed (bool); why `valid` is what it is
+    #: Other (surname, given names) an unprotected name field may read: one letter swapped for its
+    #: close runner-up (see name_readings). Empty when a check digit covers the names.
+    name_readings: list = field(default_factory=list)
 
 
 # --- layouts ---------------------------------------------------------------------------------------
@@ -412,6 +415,31 @@ def repair_name_field(text: str, separator: bool = True) -> str:
     return "".join(chars)
 
 
+#: A name letter whose runner-up glyph scored within this of it could be either: OCR-B's O and D
+#: on a blurred phone photo differ by 0.07, while a clear letter's runner-up is 0.3 and more away.
+NAME_DOUBT_COST = 0.15
+_MAX_NAME_READINGS = 8
+
+
+def name_readings(fmt: str, text: list[str], grid) -> list[tuple[str, list[str]]]:
+    """The other ways the name field may read, each with one doubtful letter replaced by its
+    runner-up. No check digit covers the names of TD1, TD2 and TD3 documents, so the reader cannot
+    settle such a letter itself; comparing with the declared name can (intake.validators.holders)."""
+    if fmt == "fr_cni_2x36":
+        return []  # its names are covered by the final check digit
+    out: list[tuple[str, list[str]]] = []
+    for li, s, e in _name_spans(fmt):
+        line = text[li]
+        for i in range(s, e):
+            if line[i] == FILLER:
+                continue
+            for alt, cost in grid[li][i][1:3]:
+                if cost <= NAME_DOUBT_COST and alt != FILLER:
+                    swapped = line[:i] + alt + line[i + 1:]
+                    out.append(split_names(swapped[s:e]))
+    return out[:_MAX_NAME_READINGS]
+
+
 def split_names(field_text: str) -> tuple[str, list[str]]:
     """'LE<GALL<DUPRE<<JEAN<PIERRE<<<' -> ('LE GALL DUPRE', ['JEAN', 'PIERRE'])."""
     primary, _, secondary = field_text.partition(FILLER * 2)
@@ -562,4 +590,5 @@ def _build_result(fmt: str, text: list[str], checks: dict[str, bool], grid) -> M
         lines=text,
         issuing_state=issuing,
         checks=checks,
+        name_readings=[] if names_protected else name_readings(fmt, text, grid),
     )

@@ -160,6 +160,9 @@ def _identity_from_mrz(page: PageRead, mrz: Any) -> None:
     page.evidence["names_protected"] = bool(mrz.names_protected)
     page.evidence["issuing_state"] = mrz.issuing_state
     page.evidence["mrz_rotation"] = mrz.rotation
+    if mrz.name_readings:
+        page.evidence["mrz_name_readings"] = [{"surname": surname, "given_names": given}
+                                              for surname, given in mrz.name_readings]
     if mrz.kind == "passport":
         page.side = None
     else:

@@ -62,6 +62,14 @@ def match_person(doc: Document, role: str, person: Person) -> PersonMatch:
     birth = birth_relation(f.get("birth_date"), person)
     if doc.kind in IDENTITY_KINDS:
         cmp = compare_names(f.get("surname"), f.get("given_names"), person, f.get("mrz_format"))
+        if cmp.level != MATCH:
+            # An MRZ letter the reader could not tell from another (O or D), in names no check
+            # digit covers: the reading that spells the declared name is the one printed.
+            for other in doc.evidence.get("mrz_name_readings") or []:
+                alt = compare_names(other.get("surname"), other.get("given_names"), person, f.get("mrz_format"))
+                if alt.level == MATCH:
+                    cmp = alt
+                    break
         return PersonMatch(role, cmp.level, birth, cmp.surname, cmp.given)
     if doc.kind in NAMED_KINDS:
         hm = match_holder_name(f.get("holder_name"), person)
