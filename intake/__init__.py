@@ -7,7 +7,8 @@ import os
 # fight each other. Tesseract's OpenMP, OpenCV's and OpenBLAS's pools are sized before they load:
 # a worker process that quietly borrowed a second core for OpenCV read 23 % faster alone and
 # lost it all as soon as a second process ran beside it.
-for _pool in ("OMP_THREAD_LIMIT", "OPENCV_FOR_THREADS_NUM", "OPENBLAS_NUM_THREADS"):
+THREAD_POOL_VARIABLES = ("OMP_THREAD_LIMIT", "OPENCV_FOR_THREADS_NUM", "OPENBLAS_NUM_THREADS")
+for _pool in THREAD_POOL_VARIABLES:
     os.environ.setdefault(_pool, "1")
 del _pool
 

@@ -23,7 +23,7 @@ from intake.pipeline import judge_dossier, read_file, result_json
 from intake.settings import get_settings
 from intake.storage import FileStore, FileTooLarge
 from intake.version import PIPELINE_VERSION
-from models import AuditEvent, CheckRun, Dossier, FindingRow, Piece, Upload, utcnow
+from models import AuditEvent, CheckRun, Dossier, FindingRow, Piece, Upload, finding_key, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -294,8 +294,7 @@ def _carry_findings(session: Session, dossier: Dossier, run_id: int,
         previous.setdefault(row.key(), []).append(row)
     kept = []
     for position, finding in enumerate(findings):
-        key = (finding.code, finding.requirement, finding.file, finding.page)
-        same = previous.get(key)
+        same = previous.get(finding_key(finding))
         row = same.pop(0) if same else FindingRow(dossier_id=dossier.id, state="open")
         row.run_id, row.position, row.code, row.severity = run_id, position, finding.code, finding.severity
         row.requirement, row.file, row.page = finding.requirement, finding.file, finding.page

@@ -128,8 +128,13 @@ class FindingRow(Base):
     dossier: Mapped[Dossier] = relationship(back_populates="findings")
 
     def key(self) -> tuple:
-        """What identifies 'the same finding' from one check to the next."""
-        return (self.code, self.requirement, self.file, self.page)
+        return finding_key(self)
+
+
+def finding_key(finding: Any) -> tuple:
+    """What identifies 'the same finding' from one check to the next, on a stored row or on a
+    finding just made (intake.documents.Finding): its code, requirement, file and page."""
+    return (finding.code, finding.requirement, finding.file, finding.page)
 
 
 class CheckRun(Base):

@@ -173,32 +173,34 @@ def test_both_faces_of_a_small_licence_scan_are_the_licence(tmp_path, index, cas
     assert back.fields["categories"] == licence["fields"]["categories"]
 
 
-def test_a_bill_for_a_long_name_has_its_addressee_block_without_a_title():
-    # Given a bill whose addressee line is the name alone, cut to the 38 characters of a postal line
-    text = ("Fibrea\nFacture du 11 septembre 2026\nRéférence client : OWJ88528365\n"
-            "MONTMORENCY-LAVAL DE SAINT-EXUPÉRY Z\n101 CHEMIN DU MOULIN\n13090 AIX-EN-PROVENCE\n"
-            "Forfait Box Fibre\nMontant total TTC")
-    # When its fields are read, Then the block under the references is the addressee
+ADDRESSEE_BLOCKS = [
+    # (OCR text of the page, holder, street, postcode, city)
+    # a bill whose addressee line is the name alone, cut to the 38 characters of a postal line: the
+    # block under the references is the addressee
+    ("Fibrea\nFacture du 11 septembre 2026\nRéférence client : OWJ88528365\n"
+     "MONTMORENCY-LAVAL DE SAINT-EXUPÉRY Z\n101 CHEMIN DU MOULIN\n13090 AIX-EN-PROVENCE\n"
+     "Forfait Box Fibre\nMontant total TTC",
+     "MONTMORENCY-LAVAL DE SAINT-EXUPÉRY Z", "101 CHEMIN DU MOULIN", "13090", "AIX-EN-PROVENCE"),
+    # a rent receipt: the landlord's block first, then the tenant's, whose city line the OCR read
+    # with a colon after it: the address is the tenant's, under her name, not the landlord's
+    ("SCI Foncia Ouest\nGestion locative\n10 rue de la République\n67000 STRASBOURG\n"
+     "QUITTANCE DE LOYER\nPériode du 1er janvier 2026 au 31 janvier 2026\n"
+     "MME HÉLÈNE GUÉRIN\n9 ALLÉE DES CERISIERS\n67000 STRASBOURG:\n",
+     "HÉLÈNE GUÉRIN", "9 ALLÉE DES CERISIERS", "67000", "STRASBOURG"),
+]
+
+
+@pytest.mark.parametrize("text,holder,street,postcode,city", ADDRESSEE_BLOCKS, ids=["long_name", "rent_receipt"])
+def test_the_addressee_block_of_a_proof_of_address_is_read(text, holder, street, postcode, city):
+    # Given the OCR text of a proof of address, When its fields are read, Then the addressee is found
     fields = proof_of_address_fields(text)
-    assert fields["holder_name"] == "MONTMORENCY-LAVAL DE SAINT-EXUPÉRY Z"
-    assert (fields["address_line"], fields["postcode"], fields["city"]) == ("101 CHEMIN DU MOULIN", "13090",
-                                                                            "AIX-EN-PROVENCE")
-    # and a line of prose above a street is not taken for a name
+    assert fields["holder_name"] == holder
+    assert (fields["address_line"], fields["postcode"], fields["city"]) == (street, postcode, city)
+
+
+def test_a_line_of_prose_above_a_street_is_not_taken_for_a_name():
     assert "holder_name" not in proof_of_address_fields("Fibrea\nVotre offre a changé\n101 CHEMIN DU MOULIN\n"
                                                         "13090 AIX-EN-PROVENCE")
-
-
-def test_a_rent_receipt_whose_tenant_city_line_ends_with_a_stray_mark_keeps_the_tenants_address():
-    # Given a rent receipt: the landlord's block first, then the tenant's, whose city line the OCR
-    # read with a colon after it
-    text = ("SCI Foncia Ouest\nGestion locative\n10 rue de la République\n67000 STRASBOURG\n"
-            "QUITTANCE DE LOYER\nPériode du 1er janvier 2026 au 31 janvier 2026\n"
-            "MME HÉLÈNE GUÉRIN\n9 ALLÉE DES CERISIERS\n67000 STRASBOURG:\n")
-    fields = proof_of_address_fields(text)
-    # Then the address is the tenant's, under her name, not the landlord's
-    assert fields["holder_name"] == "HÉLÈNE GUÉRIN"
-    assert (fields["address_line"], fields["postcode"], fields["city"]) == ("9 ALLÉE DES CERISIERS", "67000",
-                                                                            "STRASBOURG")
 
 
 HELD_OUT_PAGES = [

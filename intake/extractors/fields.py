@@ -360,10 +360,9 @@ def _dates_fields(text: str, fields: dict, candidates: list[DateCandidate]) -> N
         fields["issue_date"] = issue.date.isoformat()
 
 
-CATEGORY_RE = re.compile(r"(?<![A-Za-z0-9])(AM|A1|A2|A|B1|BE|B|C1E|C1|CE|C|D1E|D1|DE|D)(?![A-Za-z0-9])")
-
-
+#: A licence category, the longer codes before their prefixes (C1E before C1 before C).
 _CATEGORY = r"(?:C1E|D1E|AM|A1|A2|B1|BE|C1|CE|D1|DE|A|B|C|D)"
+CATEGORY_RE = re.compile(rf"(?<![A-Za-z0-9])({_CATEGORY})(?![A-Za-z0-9])")
 _CATEGORY_RUN = re.compile(rf"{_CATEGORY}(?:[/|Il]{_CATEGORY})+")
 
 

@@ -121,7 +121,7 @@ def _read_band(page: np.ndarray, band: Band) -> MrzResult | None:
     if probe is None or probe.mean_score < MIN_BAND_SCORE:
         return None  # ordinary print: not worth the other orientation and length
     best: MrzResult | None = None
-    best_score = -1.0
+    best_key: tuple = ()
     for flip in (0, 180):
         if flip:
             ink = cv2.rotate(ink, cv2.ROTATE_180)
@@ -144,8 +144,8 @@ def _read_band(page: np.ndarray, band: Band) -> MrzResult | None:
             # come out right by chance, and must not hide the upright reading of an MRZ whose own
             # check digits are wrong (that one is what mrz_invalid is for).
             key = (plausible_mrz(result), result.valid, score)
-            if best is None or key > (plausible_mrz(best), best.valid, best_score):
-                best, best_score = result, score
+            if best is None or key > best_key:
+                best, best_key = result, key
             if result.valid and score > 0.8:
                 break
     return best

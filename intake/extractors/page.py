@@ -187,17 +187,18 @@ def _proof_of_address(page: PageRead, pt: PageText, candidates, docs) -> None:
         candidates = find_dates(pt.text)
         fields = fields_mod.proof_of_address_fields(pt.text, candidates)
         page.text = pt.text
+    line_text = None  # the printed lines rebuilt from the word boxes, when needed, once
     if any(k not in fields for k in ("holder_name", "postcode")):
         # Tesseract's layout analysis may give an addressee block's lines as one line ("MME ÇAĞLA
-        # ÇELIK 18 RUE NATIONALE 37000 TOURS" at 150 dpi): the printed lines rebuilt from the word
-        # boxes keep them apart.
-        for key, value in fields_mod.address_block(fields_mod.lines_of(pt.line_text())).items():
+        # ÇELIK 18 RUE NATIONALE 37000 TOURS" at 150 dpi): the printed lines keep them apart.
+        line_text = pt.line_text()
+        for key, value in fields_mod.address_block(fields_mod.lines_of(line_text)).items():
             fields.setdefault(key, value)
     used = pick(candidates, "issue")
     if used is None:
         # Labels in one column and values in another (a tax notice's header table) are read as
         # separate blocks: the date is found with its label on the printed line.
-        by_lines = find_dates(pt.line_text())
+        by_lines = find_dates(line_text if line_text is not None else pt.line_text())
         used = pick(by_lines, "issue")
         if used is not None:
             candidates = by_lines

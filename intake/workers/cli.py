@@ -56,10 +56,10 @@ def worker_environment(threads: int, prefetch: int, poll_ms: int) -> dict[str, s
       is full) sleeps up to this long between fetches. Dramatiq's 1 s made a thread wait 0.2 s on
       average after each piece with a prefetch of one.
     """
+    from intake import THREAD_POOL_VARIABLES
+
     return {
-        "OMP_THREAD_LIMIT": "1",
-        "OPENCV_FOR_THREADS_NUM": "1",
-        "OPENBLAS_NUM_THREADS": "1",
+        **{name: "1" for name in THREAD_POOL_VARIABLES},
         "dramatiq_queue_prefetch": str(max(1, threads * prefetch)),
         # Retries waiting for their backoff are few: no need to hold thousands of them per thread.
         "dramatiq_delay_queue_prefetch": str(max(10, threads * prefetch * 10)),
