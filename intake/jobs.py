@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from intake.db import session_scope
@@ -21,9 +22,17 @@ from intake.documents import Document, FileRead, Finding
 from intake.dossier import Declared, parse_declared
 from intake.pipeline import judge_dossier, read_file, result_json
 from intake.settings import get_settings
+from intake.state import (
+    DossierStatus,
+    FindingState,
+    UploadState,
+    move_dossier,
+    move_upload,
+    status_from_findings,
+)
 from intake.storage import FileStore, FileTooLarge
 from intake.version import PIPELINE_VERSION
-from models import AuditEvent, CheckRun, Dossier, FindingRow, Piece, Upload, finding_key, utcnow
+from models import AuditEvent, CheckRun, Dossier, FindingRow, OutboxMessage, Piece, Upload, finding_key, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -39,20 +48,64 @@ def audit(session: Session, action: str, dossier_id: int | None = None, actor: s
     session.add(AuditEvent(action=action, dossier_id=dossier_id, actor=actor, user_id=user_id, details=details))
 
 
+def outbox(session: Session, actor: str, target_id: int, dossier_id: int, trigger: str = "upload") -> None:
+    """Record a message to send (read_upload or check_dossier) in the caller's transaction.
+
+    It is sent after the commit (`intake.workers.outbox.send_pending`); if that send is lost (broker
+    away, process killed), the worker's sweeper sends it again. Nothing is ever only in Redis.
+    """
+    session.add(OutboxMessage(actor=actor, target_id=target_id, dossier_id=dossier_id, trigger=trigger[:30]))
+
+
+def _settle_outbox(session: Session, actor: str, **where) -> None:
+    """Mark the outbox rows of finished work as done, in the transaction that finished it."""
+    query = update(OutboxMessage).where(OutboxMessage.actor == actor, OutboxMessage.done_at.is_(None))
+    for column, value in where.items():
+        query = query.where(getattr(OutboxMessage, column) == value)
+    session.execute(query.values(done_at=utcnow()).execution_options(synchronize_session=False))
+
+
 # --- creating dossiers and uploads -------------------------------------------------------------
 
 
 def create_dossier(declared: Declared, *, school: str = "local", source: str = "api",
                    reference_date: date | None = None, actor: str = "system",
-                   user_id: int | None = None) -> int:
+                   user_id: int | None = None, idempotency_key: str | None = None) -> int:
+    """Create a dossier (with its first check in the outbox); return its id.
+
+    With an `idempotency_key`, a second call from the same school returns the first dossier.
+    """
+    if idempotency_key:
+        existing = _dossier_for_key(school, idempotency_key)
+        if existing is not None:
+            return existing
+    try:
+        with session_scope() as session:
+            dossier = Dossier(reference=declared.reference, school=school, declared=declared.to_json(),
+                              reference_date=reference_date or declared.reference_date, source=source,
+                              status=DossierStatus.PENDING.value, revision=0, idempotency_key=idempotency_key or None)
+            session.add(dossier)
+            session.flush()
+            audit(session, "dossier_created", dossier.id, actor=actor, user_id=user_id, source=source)
+            outbox(session, "check_dossier", dossier.id, dossier.id, "upload")
+            return dossier.id
+    except IntegrityError:
+        existing = _dossier_for_key(school, idempotency_key) if idempotency_key else None
+        if existing is None:
+            raise
+        return existing  # a concurrent retry with the same key won the race
+
+
+def _dossier_for_key(school: str, key: str) -> int | None:
     with session_scope() as session:
-        dossier = Dossier(reference=declared.reference, school=school, declared=declared.to_json(),
-                          reference_date=reference_date or declared.reference_date, source=source,
-                          status="pending", revision=0)
-        session.add(dossier)
-        session.flush()
-        audit(session, "dossier_created", dossier.id, actor=actor, user_id=user_id, source=source)
-        return dossier.id
+        return session.scalar(select(Dossier.id).where(Dossier.school == school, Dossier.idempotency_key == key))
+
+
+def upload_for_key(dossier_id: int, key: str) -> int | None:
+    """The upload already stored for this idempotency key (`<key>#<position>`), if any."""
+    with session_scope() as session:
+        return session.scalar(select(Upload.id).where(Upload.dossier_id == dossier_id,
+                                                      Upload.idempotency_key == key))
 
 
 def _unique_name(session: Session, dossier_id: int, name: str) -> str:
@@ -70,18 +123,37 @@ def _unique_name(session: Session, dossier_id: int, name: str) -> str:
 
 
 def add_upload(dossier_id: int, name: str, stream: BinaryIO, *, replaces: int | None = None,
-               actor: str = "system", user_id: int | None = None) -> int:
-    """Store a file (once, by sha256) and attach it to the dossier as a pending upload.
+               actor: str = "system", user_id: int | None = None, idempotency_key: str | None = None) -> int:
+    """Store a file (once, by sha256) and attach it to the dossier as a pending upload, its read in
+    the outbox (the check instead when there is nothing to read).
 
     A file past the byte limit is not stored: its upload is settled at once with `unsupported_file`.
+    With an `idempotency_key` already used on this dossier, the first upload's id is returned and
+    nothing is stored again. A closed (not purged) dossier that receives a file is open again.
     """
+    if idempotency_key:
+        existing = upload_for_key(dossier_id, idempotency_key)
+        if existing is not None:
+            return existing
+        try:
+            return _add_upload(dossier_id, name, stream, replaces, actor, user_id, idempotency_key)
+        except IntegrityError:
+            existing = upload_for_key(dossier_id, idempotency_key)
+            if existing is None:
+                raise
+            return existing
+    return _add_upload(dossier_id, name, stream, replaces, actor, user_id, None)
+
+
+def _add_upload(dossier_id: int, name: str, stream: BinaryIO, replaces: int | None, actor: str,
+                user_id: int | None, idempotency_key: str | None) -> int:
     settings = get_settings()
     name = safe_name(name)
     try:
         sha, size = store().put_stream(stream, max_bytes=settings.max_file_bytes)
-        state, findings = "pending", []
+        state, findings = UploadState.PENDING, []
     except FileTooLarge:
-        sha, size, state = None, 0, "done"
+        sha, size, state = None, 0, UploadState.DONE
         findings = [Finding(
             "unsupported_file",
             f"Le fichier « {name} » n'a pas pu être lu : fichier trop volumineux (au plus "
@@ -91,23 +163,30 @@ def add_upload(dossier_id: int, name: str, stream: BinaryIO, *, replaces: int | 
         # Bump in one statement, first: it takes the write lock (SQLite ignores FOR UPDATE), so a
         # check finishing meanwhile cannot overwrite "pending" with the verdict of older pieces.
         bumped = session.execute(update(Dossier).where(Dossier.id == dossier_id)
-                                 .values(revision=Dossier.revision + 1, status="pending")
+                                 .values(revision=Dossier.revision + 1, status=DossierStatus.PENDING.value)
                                  .execution_options(synchronize_session=False))
         dossier = session.get(Dossier, dossier_id, with_for_update=True)
         if dossier is None or bumped.rowcount != 1:
             raise LookupError(f"dossier {dossier_id} not found")
+        if dossier.closed_at is not None and dossier.purged_at is None:
+            dossier.closed_at, dossier.closed_reason = None, None
         if replaces is not None:
             old = session.get(Upload, replaces)
             if old is not None and old.dossier_id == dossier_id:
-                old.state = "replaced"
+                move_upload(old, UploadState.REPLACED)
                 session.flush()
         upload = Upload(dossier_id=dossier_id, sha256=sha, original_name=_unique_name(session, dossier_id, name),
-                        size=size, state=state, file_findings=findings, replaces_id=replaces,
-                        pipeline_version=PIPELINE_VERSION if state == "done" else None)
+                        size=size, state=state.value, file_findings=findings, replaces_id=replaces,
+                        pipeline_version=PIPELINE_VERSION if state is UploadState.DONE else None,
+                        idempotency_key=idempotency_key)
         session.add(upload)
         session.flush()
         audit(session, "upload_added" if replaces is None else "upload_replaced", dossier_id, actor=actor,
               user_id=user_id, upload_id=upload.id, sha256=sha, size=size)
+        if state is UploadState.PENDING:
+            outbox(session, "read_upload", upload.id, dossier_id, "upload")
+        else:
+            outbox(session, "check_dossier", dossier_id, dossier_id, "upload")
         return upload.id
 
 
@@ -138,11 +217,12 @@ class _UploadRef:
     name: str
 
 
-def read_upload(upload_id: int, force: bool = False) -> int | None:
+def read_upload(upload_id: int, force: bool = False, trigger: str = "upload") -> int | None:
     """Read an upload's file and store its documents; return its dossier id (None if gone).
 
     Idempotent: an upload already read by this pipeline version is not read again, and a second
-    read replaces the first one's rows instead of adding to them.
+    read replaces the first one's rows instead of adding to them. The dossier's check goes into the
+    outbox in the transaction that stores the read.
     """
     with session_scope() as session:
         upload = session.get(Upload, upload_id)
@@ -165,6 +245,10 @@ def read_upload(upload_id: int, force: bool = False) -> int | None:
             read = read_file(path, ref.name)
     seconds = time.monotonic() - started
     with session_scope() as session:
+        # The pieces change: bump the revision (dossier lock first, as add_upload takes it), so a
+        # check judged on the previous reads is not stored as the verdict of these ones.
+        session.execute(update(Dossier).where(Dossier.id == ref.dossier_id)
+                        .values(revision=Dossier.revision + 1).execution_options(synchronize_session=False))
         upload = session.get(Upload, upload_id, with_for_update=True)
         if upload is None or upload.state == "replaced":
             return None
@@ -178,11 +262,13 @@ def read_upload(upload_id: int, force: bool = False) -> int | None:
         upload.file_findings = [f.to_json() for f in read.findings]
         upload.page_count = read.page_count
         upload.media_type = read.media_type
-        upload.state = "done"
+        move_upload(upload, UploadState.DONE)
         upload.error = None
         upload.pipeline_version = PIPELINE_VERSION
         upload.read_at = utcnow()
         upload.seconds = round(seconds, 3)
+        _settle_outbox(session, "read_upload", target_id=upload.id)
+        outbox(session, "check_dossier", upload.dossier_id, upload.dossier_id, trigger)
     log.info("upload %d read: %d document(s), %d finding(s), %.2f s", upload_id, len(read.documents),
              len(read.findings), seconds)
     return ref.dossier_id
@@ -195,19 +281,21 @@ def all_uploads_settled(dossier_id: int) -> bool:
         return pending == 0
 
 
-def mark_upload_failed(upload_id: int, reason: str) -> int | None:
+def mark_upload_failed(upload_id: int, reason: str, trigger: str = "upload") -> int | None:
     with session_scope() as session:
         upload = session.get(Upload, upload_id)
         if upload is None:
             return None
-        if upload.state == "pending":
-            upload.state = "failed"
+        if upload.state == UploadState.PENDING.value:
+            move_upload(upload, UploadState.FAILED)
             upload.error = reason[:500]
             upload.file_findings = [Finding(
                 "check_failed",
                 f"Le fichier « {upload.original_name} » n'a pas pu être analysé automatiquement ; il doit être "
                 "vérifié par une personne.", file=upload.original_name).to_json()]
             audit(session, "upload_failed", upload.dossier_id, upload_id=upload_id, error=reason[:200])
+            _settle_outbox(session, "read_upload", target_id=upload_id)
+            outbox(session, "check_dossier", upload.dossier_id, upload.dossier_id, trigger)
         return upload.dossier_id
 
 
@@ -271,10 +359,11 @@ def check_dossier(dossier_id: int, trigger: str = "upload", today: date | None =
             piece = session.get(Piece, piece_id)
             if piece is not None:
                 piece.holder = document.holder
-        from intake.documents import status_of
-
-        dossier.status = status_of(effective) if len(effective) != len(findings) else status
+        # the verdict, less what a reviewer already accepted or resolved in an earlier check
+        move_dossier(dossier, status_from_findings(effective) if len(effective) != len(findings)
+                     else DossierStatus(status))
         dossier.checked_at = utcnow()
+        _settle_outbox(session, "check_dossier", dossier_id=dossier_id)
         dossier.pipeline_version = PIPELINE_VERSION
         audit(session, "dossier_checked", dossier_id, status=dossier.status, trigger=trigger,
               pipeline_version=PIPELINE_VERSION)
@@ -295,7 +384,7 @@ def _carry_findings(session: Session, dossier: Dossier, run_id: int,
     kept = []
     for position, finding in enumerate(findings):
         same = previous.get(finding_key(finding))
-        row = same.pop(0) if same else FindingRow(dossier_id=dossier.id, state="open")
+        row = same.pop(0) if same else FindingRow(dossier_id=dossier.id, state=FindingState.OPEN.value)
         row.run_id, row.position, row.code, row.severity = run_id, position, finding.code, finding.severity
         row.requirement, row.file, row.page = finding.requirement, finding.file, finding.page
         row.message, row.details = finding.message, finding.details
@@ -316,7 +405,8 @@ def mark_check_failed(dossier_id: int, reason: str) -> None:
             return
         session.add(CheckRun(dossier_id=dossier_id, revision=dossier.revision, pipeline_version=PIPELINE_VERSION,
                              state="failed", error=reason[:500], finished_at=utcnow()))
-        dossier.status = "failed"
+        move_dossier(dossier, DossierStatus.FAILED)
+        _settle_outbox(session, "check_dossier", dossier_id=dossier_id)
         audit(session, "check_failed", dossier_id, error=reason[:200])
 
 

@@ -47,6 +47,7 @@ class QueueDepth:
 @dataclass
 class StatusFigures:
     broker: str  # "redis" or "in-process"
+    broker_reachable: bool = True
     queues: list[QueueDepth] = field(default_factory=list)
     pending_uploads: int = 0
     failed_uploads: int = 0
@@ -54,6 +55,8 @@ class StatusFigures:
     failed_dossiers: int = 0
     #: Age in seconds of the oldest upload or dossier still pending, None when nothing is pending.
     oldest_pending_seconds: float | None = None
+    #: The outbox by actor: messages unsent, and sent whose work is unfinished, with the oldest of each.
+    outbox: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -65,7 +68,7 @@ def _redis_client():
     from intake.settings import get_settings
 
     url = get_settings().broker_url
-    return redis.Redis.from_url(url) if url else None
+    return redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30) if url else None
 
 
 def queue_depths(client) -> list[QueueDepth]:
@@ -104,6 +107,9 @@ def database_figures(figures: StatusFigures) -> StatusFigures:
     oldest = [_aware(t) for t in oldest if t is not None]
     if oldest:
         figures.oldest_pending_seconds = round((datetime.now(timezone.utc) - min(oldest)).total_seconds(), 1)
+    from intake.workers.outbox import waiting
+
+    figures.outbox = [w.to_json() for w in waiting()]
     return figures
 
 
@@ -117,7 +123,13 @@ def status_figures() -> StatusFigures:
     client = _redis_client()
     figures = StatusFigures(broker="redis" if client is not None else "in-process")
     if client is not None:
-        figures.queues = queue_depths(client)
+        import redis
+
+        try:
+            figures.queues = queue_depths(client)
+        except redis.exceptions.RedisError as exc:  # the outbox still says what waits
+            log.warning("Redis unreachable: %s", type(exc).__name__)
+            figures.broker_reachable = False
     return database_figures(figures)
 
 
@@ -149,6 +161,12 @@ class _IntakeCollector:
         dossiers.add_metric(["pending"], f.pending_dossiers)
         dossiers.add_metric(["failed"], f.failed_dossiers)
         yield dossiers
+        outbox = GaugeMetricFamily("intake_outbox_messages", "Outbox messages not finished, by actor and state.",
+                                   labels=["actor", "state"])
+        for waiting in f.outbox:
+            outbox.add_metric([waiting["actor"], "unsent"], waiting["unsent"])
+            outbox.add_metric([waiting["actor"], "sent"], waiting["sent"])
+        yield outbox
         yield GaugeMetricFamily("intake_oldest_pending_seconds",
                                 "Age of the oldest pending upload or dossier (0 when none).",
                                 value=f.oldest_pending_seconds or 0.0)

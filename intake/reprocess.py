@@ -25,10 +25,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time as dtime, timedelta, timezone
 from typing import Callable, TextIO
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from intake.db import session_scope
+from intake.state import UploadState, move_upload
 from intake.version import PIPELINE_VERSION
 from models import AuditEvent, CheckRun, Dossier, FindingRow, Piece, Upload
 
@@ -183,19 +184,32 @@ def close_batch(batch: Batch, summary: dict) -> None:
 
 
 def send(plans: list[DossierPlan]) -> None:
-    """Mark the uploads to read again as pending (so no check runs before they are all read), then send."""
-    from intake.workers.actors import check_dossier, read_upload
+    """Mark the uploads to read again as pending (so no check runs before they are all read) and put
+    their reads (or the check) in the outbox in the same transaction, then send them.
+
+    The dossier's revision is bumped with it, so a check that was running on the old reads is not
+    taken as the verdict of the new ones.
+    """
+    from intake.jobs import outbox
+    from intake.workers.outbox import send_pending
 
     for plan in plans:
-        if plan.action == "reread":
-            with session_scope() as session:
+        if plan.action not in ("reread", "recheck"):
+            continue
+        with session_scope() as session:
+            bumped = session.execute(update(Dossier).where(Dossier.id == plan.dossier_id)
+                                     .values(revision=Dossier.revision + 1)
+                                     .execution_options(synchronize_session=False))
+            if bumped.rowcount != 1:
+                continue
+            if plan.action == "reread":
                 for upload in session.scalars(select(Upload).where(Upload.id.in_(plan.reread))):
-                    if upload.state in ("done", "failed"):
-                        upload.state = "pending"
-            for upload_id in plan.reread:
-                read_upload.send(upload_id, "reprocess")
-        elif plan.action == "recheck":
-            check_dossier.send(plan.dossier_id, "reprocess")
+                    if upload.state in (UploadState.DONE.value, UploadState.FAILED.value):
+                        move_upload(upload, UploadState.PENDING)
+                    outbox(session, "read_upload", upload.id, plan.dossier_id, "reprocess")
+            else:
+                outbox(session, "check_dossier", plan.dossier_id, plan.dossier_id, "reprocess")
+        send_pending(plan.dossier_id)
 
 
 def finished_since(run_id: int, dossier_ids: set[int]) -> dict[int, int]:

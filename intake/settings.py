@@ -48,9 +48,24 @@ class Settings:
     piece_time_limit_ms: int = 300_000
     dossier_time_limit_ms: int = 60_000
     check_timeout: float = 900.0
+    # Size limit of each file `intake export` writes for the ANTS site (README: formats and sizes).
+    export_max_bytes: int = 2_000_000
     # Redis broker: how soon a dead worker's messages go back to the queue.
-    redis_heartbeat_timeout_ms: int = 60_000
+    redis_heartbeat_timeout_ms: int = 10_000
     redis_maintenance_chance: int = 1000
+    # Transactional outbox: the worker's sweeper sends again, every `sweep_interval_s`, what is
+    # still unsent or unfinished `outbox_resend_after_s` after it was written or last sent.
+    outbox_resend_after_s: float = 30.0
+    sweep_interval_s: float = 5.0
+    # Retention: dossiers without activity for this many days are closed as `expired` by `intake purge`.
+    close_idle_after_days: int = 180
+    # Web: request body caps (uploads / everything else), at most this many previews rendered at once,
+    # the session cookie's `Secure` flag (auto: when the request came over HTTPS), the /metrics token.
+    max_upload_request_bytes: int = 2 * 50 * 1024 * 1024 + 1024 * 1024
+    max_request_bytes: int = 1024 * 1024
+    preview_concurrency: int = 2
+    cookie_secure: str = "auto"
+    metrics_token: str = ""
     # Parallelism of the embedded (in-process) worker.
     worker_threads: int = field(default_factory=lambda: max(2, os.cpu_count() or 2))
     secret_key: str = ""
@@ -84,8 +99,18 @@ def load_settings() -> Settings:
         piece_time_limit_ms=_int("INTAKE_PIECE_TIME_LIMIT_MS", 300_000),
         dossier_time_limit_ms=_int("INTAKE_DOSSIER_TIME_LIMIT_MS", 60_000),
         check_timeout=_float("INTAKE_CHECK_TIMEOUT", 900.0),
-        redis_heartbeat_timeout_ms=_int("INTAKE_REDIS_HEARTBEAT_TIMEOUT_MS", 60_000),
+        export_max_bytes=_int("INTAKE_EXPORT_MAX_BYTES", 2_000_000),
+        redis_heartbeat_timeout_ms=_int("INTAKE_REDIS_HEARTBEAT_TIMEOUT_MS", 10_000),
         redis_maintenance_chance=_int("INTAKE_REDIS_MAINTENANCE_CHANCE", 1000),
+        outbox_resend_after_s=_float("INTAKE_OUTBOX_RESEND_AFTER_S", 30.0),
+        sweep_interval_s=_float("INTAKE_SWEEP_INTERVAL_S", 5.0),
+        close_idle_after_days=_int("INTAKE_CLOSE_IDLE_AFTER_DAYS", 180),
+        max_upload_request_bytes=_int("INTAKE_MAX_UPLOAD_REQUEST_BYTES",
+                                      2 * _int("INTAKE_MAX_FILE_BYTES", 50 * 1024 * 1024) + 1024 * 1024),
+        max_request_bytes=_int("INTAKE_MAX_REQUEST_BYTES", 1024 * 1024),
+        preview_concurrency=max(1, _int("INTAKE_PREVIEW_CONCURRENCY", 2)),
+        cookie_secure=(os.environ.get("INTAKE_COOKIE_SECURE") or "auto").strip().lower(),
+        metrics_token=os.environ.get("INTAKE_METRICS_TOKEN", ""),
         worker_threads=_int("INTAKE_WORKER_THREADS", max(2, os.cpu_count() or 2)),
         secret_key=os.environ.get("INTAKE_SECRET_KEY", ""),
         log_level=os.environ.get("INTAKE_LOG_LEVEL", "WARNING"),

@@ -7,6 +7,8 @@
 - `CheckRun`: which pipeline version produced which result, when.
 - `AuditEvent`: who did what, when.
 - `User`: school users and reviewers.
+- `OutboxMessage`: work to send to the workers, written in the transaction that makes it needed.
+- `WebSession`: a browser session, revoked server-side at logout.
 """
 
 from __future__ import annotations
@@ -31,13 +33,15 @@ class Base(DeclarativeBase):
 
 class Dossier(Base):
     __tablename__ = "dossiers"
+    #: A client retrying a create with the same Idempotency-Key gets the same dossier.
+    __table_args__ = (UniqueConstraint("school", "idempotency_key", name="uq_dossiers_school_idempotency_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(200), index=True)
     school: Mapped[str] = mapped_column(String(100), default="local", index=True)
     declared: Mapped[dict[str, Any]] = mapped_column(JSONType)
     reference_date: Mapped[date | None] = mapped_column(Date)
-    #: pending (pieces being read) | checking | complete | incomplete | needs_review | failed
+    #: pending (pieces being read, a check to come) | complete | incomplete | needs_review | failed (intake.state)
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     source: Mapped[str] = mapped_column(String(20), default="api")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -45,6 +49,9 @@ class Dossier(Base):
     checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     pipeline_version: Mapped[str | None] = mapped_column(String(60))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Why it was closed: submitted (sent to ANTS) | abandoned | expired (no activity for too long).
+    closed_reason: Mapped[str | None] = mapped_column(String(20))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
     purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -61,6 +68,8 @@ class Dossier(Base):
 
 class Upload(Base):
     __tablename__ = "uploads"
+    #: `<Idempotency-Key>#<position of the file in the request>`: a retried request stores nothing twice.
+    __table_args__ = (UniqueConstraint("dossier_id", "idempotency_key", name="uq_uploads_dossier_idempotency_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
@@ -80,6 +89,7 @@ class Upload(Base):
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     seconds: Mapped[float | None] = mapped_column()
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("uploads.id", ondelete="SET NULL"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(220))
 
     dossier: Mapped[Dossier] = relationship(back_populates="uploads")
     pieces: Mapped[list["Piece"]] = relationship(back_populates="upload", cascade="all, delete-orphan",
@@ -184,3 +194,40 @@ class User(Base):
     #: attempt may be made: guessing a password costs minutes, not milliseconds.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxMessage(Base):
+    """A message to send to the workers (read an upload, check a dossier), the transactional outbox.
+
+    Written in the very transaction that makes the work needed (the upload row, the end of a read),
+    sent after the commit; the sweeper of `intake worker` sends again what is unsent or unfinished
+    after a bound. `done_at` is set once the work it asked for is seen finished.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_open", "done_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: read_upload | check_dossier
+    actor: Mapped[str] = mapped_column(String(40))
+    target_id: Mapped[int] = mapped_column(Integer)
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
+    trigger: Mapped[str] = mapped_column(String(30), default="upload")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The Redis id of the last message sent for it (to tell a message still queued from a lost one).
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    """A browser session: the cookie carries its random id, the server can revoke it (logout)."""
+
+    __tablename__ = "web_sessions"
+
+    #: sha256 of the random id kept in the signed cookie (a database leak gives no usable cookie).
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

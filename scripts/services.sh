@@ -2,10 +2,15 @@
 # Start the local Redis and PostgreSQL servers when they are not running, and create the test database.
 set -euo pipefail
 
+# Redis keeps the queues: with the append-only file synced every second, a restart loses at most
+# the last second of messages, and the outbox's sweeper sends those again (README: Durability).
 if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
-  mkdir -p /var/lib/redis /var/log/redis
-  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
-    --dir /var/lib/redis --logfile /var/log/redis/intake-ci.log
+  mkdir -p /var/lib/redis/intake /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
+    --appendonly yes --appendfsync everysec --dir /var/lib/redis/intake --logfile /var/log/redis/intake.log
+elif [ "$(redis-cli -h 127.0.0.1 config get appendonly 2>/dev/null | tail -1)" = "no" ]; then
+  echo "services: the running Redis keeps nothing on disk (appendonly no); for production use" \
+       "appendonly yes and appendfsync everysec (README: Durability)" >&2
 fi
 
 if ! pg_isready -h 127.0.0.1 -q 2>/dev/null; then

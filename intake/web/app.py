@@ -7,33 +7,27 @@ starts the in-process worker that reads the uploads.
 
 from __future__ import annotations
 
+import hmac
+import json
 import logging
+import re
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
-from intake import __version__
-from intake.web import csrf, labels
-from intake.web.auth import secret_key
-from intake.web.operations import OperationError
+from intake import __version__, errors
+from intake.settings import get_settings
+from intake.web import csrf
+from intake.web.auth import open_web_session, revoke_web_session, secret_key, web_session_valid
+from intake.web.templating import WEB_DIR, LoginRequired, templates
 
 log = logging.getLogger(__name__)
 
-WEB_DIR = Path(__file__).resolve().parent
 SESSION_MAX_AGE = 12 * 3600
-
-templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
-templates.env.globals.update(labels=labels, show=labels.show, version=__version__)
-
-
-class LoginRequired(Exception):
-    """A page needs a logged-in user: send the browser to the login page."""
-
 
 def _api_error(request: Request) -> bool:
     return request.url.path.startswith("/api/")
@@ -71,8 +65,13 @@ def create_app(start_workers: bool = True) -> FastAPI:
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
     )
+    settings = get_settings()
+    # Added innermost first: the guard sees the decoded session, the headers and the cap wrap everything.
+    app.add_middleware(SessionGuard)
     app.add_middleware(SessionMiddleware, secret_key=secret_key(), session_cookie="intake_session",
-                       max_age=SESSION_MAX_AGE, same_site="lax", https_only=False)
+                       max_age=SESSION_MAX_AGE, same_site="lax", https_only=settings.cookie_secure in _TRUE)
+    app.add_middleware(SecurityHeaders, secure_cookie=settings.cookie_secure)
+    app.add_middleware(BodyCap, uploads=settings.max_upload_request_bytes, others=settings.max_request_bytes)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     _mount_api_docs(app)
 
@@ -89,15 +88,16 @@ def create_app(start_workers: bool = True) -> FastAPI:
             "message": "Le formulaire a expiré ou ne vient pas de cette application. Recharger la page et "
                        "recommencer."}, status_code=403)
 
-    @app.exception_handler(OperationError)
-    async def _operation(request: Request, exc: OperationError):
+    @app.exception_handler(errors.IntakeError)
+    async def _operation(request: Request, exc: errors.IntakeError):
+        status = errors.http_status(exc)  # one table for every error a person may read
         if _api_error(request) or request.headers.get(csrf.HEADER):
-            return JSONResponse({"detail": exc.message}, status_code=exc.status)
+            return JSONResponse({"detail": exc.message}, status_code=status)
         from intake.web.pages import current_account
 
         return templates.TemplateResponse(request, "error.html", {
             "user": current_account(request), "title": "Action impossible", "message": exc.message},
-            status_code=exc.status)
+            status_code=status)
 
     from intake.web import api, pages
 
@@ -109,13 +109,169 @@ def create_app(start_workers: bool = True) -> FastAPI:
         return {"ok": True, "version": __version__}
 
     @app.get("/metrics", include_in_schema=False)
-    def prometheus_metrics() -> Response:
-        """Queue depths, pending and failed work, age of the oldest pending work (Prometheus text)."""
+    def prometheus_metrics(request: Request) -> Response:
+        """Queue depths, pending and failed work, age of the oldest pending work (Prometheus text).
+
+        Only with INTAKE_METRICS_TOKEN set, and for a scraper that sends it as a bearer token: the
+        figures tell an outsider how busy the service is.
+        """
         from intake import monitoring
 
+        expected = get_settings().metrics_token
+        if not expected:
+            return Response("Métriques désactivées : définir INTAKE_METRICS_TOKEN.", status_code=404,
+                            media_type="text/plain; charset=utf-8")
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+            return Response("Jeton des métriques absent ou invalide.", status_code=401,
+                            headers={"WWW-Authenticate": "Bearer"}, media_type="text/plain; charset=utf-8")
         return Response(monitoring.metrics(), media_type=monitoring.CONTENT_TYPE)
 
     return app
+
+
+# --- protections around every request ------------------------------------------------------------
+
+_TRUE = ("1", "true", "yes", "on")
+
+#: Every page: only this application's own scripts, styles and images; never inside a frame.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+       "frame-ancestors 'none'")
+#: Swagger UI starts from one inline script (FastAPI's page): allowed there only.
+CSP_API_DOCS = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'")
+
+#: Routes that receive files (pages and API): the larger body cap applies to them.
+UPLOAD_ROUTE = re.compile(r"^/(api/v1/)?dossiers/\d+/pieces(/\d+/(replace|remplacer))?$")
+
+
+class SecurityHeaders:
+    """CSP with frame-ancestors (not on PDF and raster images, which the browser shows in its own
+    viewer), X-Frame-Options, nosniff, referrer policy on every answer; and the
+    session cookie marked `Secure` when INTAKE_COOKIE_SECURE says so (auto: the request came by HTTPS,
+    as uvicorn sees it behind a proxy with --proxy-headers)."""
+
+    def __init__(self, app, secure_cookie: str = "auto") -> None:
+        self.app = app
+        self.secure_cookie = secure_cookie
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = scope.get("path", "")
+        csp = CSP_API_DOCS if path == "/api/docs" else CSP
+        secure = self.secure_cookie in _TRUE or (self.secure_cookie == "auto" and scope.get("scheme") == "https")
+
+        async def send_wrapper(message):
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() not in (b"content-security-policy", b"x-frame-options")]
+                if secure:
+                    headers = [(k, v + b"; secure") if k.lower() == b"set-cookie" and b"secure" not in v.lower()
+                               else (k, v) for k, v in headers]
+                kind = next((v for k, v in headers if k.lower() == b"content-type"), b"").lower()
+                if not kind.startswith((b"application/pdf", b"image/png", b"image/jpeg")):
+                    # Documents (and anything unknown) get the CSP; a PDF keeps the browser's viewer.
+                    headers.append((b"content-security-policy", csp.encode()))
+                headers += [(b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"),
+                            (b"referrer-policy", b"same-origin")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
+class _TooLarge(HTTPException):
+    """Raised from the body stream: FastAPI and the pages let an HTTPException through as it is."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(413, f"Requête trop volumineuse (au plus {cap // (1024 * 1024) or 1} Mo).")
+
+
+class BodyCap:
+    """Refuse a request body past its cap with 413 before reading it (Content-Length), or as soon as
+    the streamed body passes it: a 1 GB upload is not received in full to be refused."""
+
+    def __init__(self, app, uploads: int, others: int) -> None:
+        self.app, self.uploads, self.others = app, uploads, others
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        cap = self.uploads if UPLOAD_ROUTE.match(scope.get("path", "")) else self.others
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > cap:
+            return await self._refuse(scope, send, cap)
+        received = 0
+        started = False
+
+        async def capped_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > cap:
+                    raise _TooLarge(cap)
+            return message
+
+        async def tracking_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, capped_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._refuse(scope, send, cap)
+
+    @staticmethod
+    async def _refuse(scope, send, cap: int) -> None:
+        text = f"Requête trop volumineuse (au plus {cap // (1024 * 1024) or 1} Mo)."
+        body = json.dumps({"detail": text}, ensure_ascii=False).encode("utf-8")
+        await send({"type": "http.response.start", "status": 413, "headers": [
+            (b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"), (b"content-security-policy", CSP.encode()), (b"x-frame-options", b"DENY")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class SessionGuard:
+    """Server-side sessions over Starlette's signed cookie (runs inside SessionMiddleware).
+
+    A session holding a user id must also hold a session id known and not revoked in the database,
+    else it is emptied (logged out). When a response leaves a session with a user but no session id
+    (a login), one is opened; when it leaves it without its user (a logout, another login), the old
+    session id is revoked, so a copy of the old cookie opens nothing.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or "session" not in scope or scope.get("path", "").startswith("/static/"):
+            return await self.app(scope, receive, send)
+        from anyio import to_thread
+
+        session = scope["session"]
+        uid_before, sid_before = session.get("uid"), session.get("sid")
+        if uid_before is not None or sid_before is not None:
+            if not await to_thread.run_sync(web_session_valid, sid_before, uid_before):
+                session.clear()
+                uid_before = sid_before = None
+
+        async def send_wrapper(message):
+            if message["type"] == "http.response.start":
+                current = scope.get("session") or {}
+                uid, sid = current.get("uid"), current.get("sid")
+                if sid_before is not None and (uid != uid_before or sid != sid_before):
+                    await to_thread.run_sync(revoke_web_session, sid_before)
+                if isinstance(uid, int) and (sid is None or uid != uid_before):
+                    current["sid"] = await to_thread.run_sync(open_web_session, uid)
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
 
 
 def html_error(request: Request, title: str, message: str, status: int) -> HTMLResponse:

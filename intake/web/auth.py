@@ -3,6 +3,10 @@
 A password hash is `scrypt$n$r$p$salt$hash` (base64), salted per user, so the parameters can be
 raised later without breaking old hashes. API tokens are signed (itsdangerous) and carry a piece of
 the password hash: changing the password revokes them, and nothing needs storing.
+
+Browser sessions are also known server-side (`web_sessions`): the signed cookie carries a random
+session id whose hash is stored at login and revoked at logout, so a copied cookie stops working
+when its user logs out (see `intake.web.app.SessionGuard`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from sqlalchemy import select, update
 
 from intake.db import session_scope
 from intake.settings import get_settings
-from models import User
+from models import User, WebSession, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -253,3 +257,46 @@ def account_for_token(token: str) -> Account | None:
         if not hmac.compare_digest(stamp, str(data.get("p", ""))):
             return None
         return _account(user)
+
+
+# --- browser sessions, revocable -------------------------------------------------------------
+
+
+def _sid_hash(sid: str) -> str:
+    return hashlib.sha256(sid.encode("utf-8")).hexdigest()
+
+
+def open_web_session(user_id: int) -> str:
+    """A new session id for this user (stored hashed); the cookie carries the id itself."""
+    sid = secrets.token_urlsafe(32)
+    with session_scope() as session:
+        session.add(WebSession(id_hash=_sid_hash(sid), user_id=user_id))
+    return sid
+
+
+def web_session_valid(sid: object, user_id: object) -> bool:
+    """True when this session id was opened for this user and not revoked since."""
+    if not isinstance(sid, str) or not isinstance(user_id, int) or not sid:
+        return False
+    with session_scope() as session:
+        row = session.get(WebSession, _sid_hash(sid))
+        return row is not None and row.user_id == user_id and row.revoked_at is None
+
+
+def revoke_web_session(sid: object) -> None:
+    """Logout: this session id no longer opens anything, whoever holds a copy of the cookie."""
+    if not isinstance(sid, str) or not sid:
+        return
+    with session_scope() as session:
+        session.execute(update(WebSession).where(WebSession.id_hash == _sid_hash(sid), WebSession.revoked_at.is_(None))
+                        .values(revoked_at=utcnow()))
+
+
+def form_idempotency_key(request, data: dict) -> str:
+    """An idempotency key for a page form: the same content posted twice in one session (a double
+    click, the browser resending) is one operation."""
+    import json
+
+    session_part = str(request.session.get("csrf") or request.session.get("sid") or "")
+    digest = hashlib.sha256((session_part + json.dumps(data, sort_keys=True, default=str)).encode("utf-8"))
+    return "form-" + digest.hexdigest()[:40]

@@ -14,14 +14,25 @@ from intake.workers.broker import QUEUE_CHECKS, QUEUE_OCR
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    """Run `--processes` Dramatiq worker processes under intake's supervisor (a dead one is replaced)
+    and the outbox sweeper; see `intake.workers.supervisor`."""
     from intake import db
     from intake.settings import get_settings
+    from intake.workers import supervisor
 
     settings = get_settings()
     if not settings.broker_url:
         print("intake worker : INTAKE_BROKER_URL n'est pas défini (sans Redis, `intake check` et `intake serve` "
               "font tourner leur propre worker)", file=sys.stderr)
         return 2
+    if args.queues != "checks":  # OCR workers: refuse now rather than fail every page
+        from intake.tools import ToolMissing, require
+
+        try:
+            require()
+        except ToolMissing as exc:
+            print(f"intake worker : {exc}", file=sys.stderr)
+            return 2
     if not db.is_current():
         print("intake worker : la base de données n'est pas à jour : lancer `intake db upgrade`", file=sys.stderr)
         return 2
@@ -30,17 +41,32 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if dramatiq_bin is None:
         print("intake worker : commande dramatiq introuvable", file=sys.stderr)
         return 2
+    os.umask(0o077)  # temporary files of the readers: for the service user only
     env = dict(os.environ)
     env.update(worker_environment(args.threads, args.prefetch, args.poll_ms))
-    env["dramatiq_prom_port"] = str(args.metrics_port)
+    env["TMPDIR"] = str(supervisor.temp_dir(settings.data_dir))
     env.setdefault("dramatiq_prom_host", args.metrics_host)
     env.setdefault("dramatiq_prom_db", str(_fresh_metrics_dir(settings.data_dir / "worker-metrics")))
-    cmd = [dramatiq_bin, "intake.workers.actors", "--processes", str(args.processes),
-           "--threads", str(args.threads), "--queues", *queues]
+    # --worker-fork-timeout: a worker process killed while it boots holds Dramatiq's master this long.
+    cmd = [dramatiq_bin, "intake.workers.actors", "--processes", "1", "--threads", str(args.threads),
+           "--worker-fork-timeout", "10000", "--queues", *queues]
     if args.watch:
         cmd += ["--watch", args.watch]
-    os.execve(dramatiq_bin, cmd, env)
-    return 0  # pragma: no cover - exec does not return
+    # One Dramatiq master per process; the first serves the metrics of all (shared dramatiq_prom_db).
+    envs = [{**env, "dramatiq_prom_port": str(args.metrics_port) if i == 0 else "0"}
+            for i in range(max(1, args.processes))]
+
+    from intake.workers.broker import configure
+    from intake.workers.outbox import sweep
+
+    broker = configure()
+    import intake.workers.actors  # noqa: F401 - declares the queues the sweeper sends to
+
+    from intake.monitoring import _redis_client
+
+    client = _redis_client()  # one connection pool for every pass of the sweeper
+    return supervisor.supervise([cmd] * len(envs), envs, settings.sweep_interval_s,
+                                sweep=lambda: sweep(client=client), heartbeat=getattr(broker, "heartbeat", None))
 
 
 def worker_environment(threads: int, prefetch: int, poll_ms: int) -> dict[str, str]:
@@ -190,7 +216,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         json.dump(figures.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
-    if figures.queues:
+    if not figures.broker_reachable:
+        print("broker Redis injoignable : les envois attendent dans la base (outbox) et partiront à son retour")
+    elif figures.queues:
         print(f"{'file':<16} {'prêts':>8} {'en cours':>9} {'différés':>9} {'échecs':>7}")
         for q in figures.queues:
             print(f"{q.queue:<16} {q.ready:>8} {q.in_flight:>9} {q.delayed:>9} {q.dead:>7}")
@@ -200,7 +228,21 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"dossiers en attente : {figures.pending_dossiers} ; vérification en échec : {figures.failed_dossiers}")
     age = figures.oldest_pending_seconds
     print("plus ancien travail en attente : " + ("aucun" if age is None else _duration(age)))
+    for waiting in figures.outbox:
+        what = {"read_upload": "lectures", "check_dossier": "vérifications"}.get(waiting["actor"], waiting["actor"])
+        print(f"{what} à envoyer : {waiting['unsent']}" + _since(waiting["oldest_unsent"])
+              + f" ; envoyées, non terminées : {waiting['sent']}" + _since(waiting["oldest_sent"]))
     return 0
+
+
+def _since(moment: str | None) -> str:
+    if not moment:
+        return ""
+    from datetime import datetime, timezone
+
+    then = datetime.fromisoformat(moment)
+    age = (datetime.now(timezone.utc) - then).total_seconds()
+    return f" (en attente depuis le {then:%Y-%m-%d %H:%M:%S} UTC, soit {_duration(max(0.0, age))})"
 
 
 def _duration(seconds: float) -> str:
