@@ -11,6 +11,7 @@ Screenshots of each step go to INTAKE_SCREENSHOTS (default: the test's tmp folde
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import socket
@@ -40,12 +41,13 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """`intake serve` on a free port with its own data folder, a school user and a reviewer."""
-    data = tmp_path_factory.mktemp("browser-data")
+@contextlib.contextmanager
+def serve(data: Path, **settings: str):
+    """`intake serve` on a free port with its own data folder (and settings), a school user and a
+    reviewer; yields the base URL."""
     env = {k: v for k, v in os.environ.items() if k not in ("INTAKE_DATABASE_URL", "INTAKE_BROKER_URL")}
-    env.update(INTAKE_DATA_DIR=str(data), INTAKE_2DDOC_CERTS=str(FIXTURES / "certs"), OMP_THREAD_LIMIT="1")
+    env.update(INTAKE_DATA_DIR=str(data), INTAKE_2DDOC_CERTS=str(FIXTURES / "certs"), OMP_THREAD_LIMIT="1",
+               **settings)
     intake = str(VENV_BIN / "intake")
     for args in (["ecole", "--role", "school", "--school", "Auto-école des Lilas"], ["verif", "--role", "reviewer"]):
         done = subprocess.run([intake, "user", "add", *args, "--password-stdin"], input=PASSWORD + "\n", text=True,
@@ -77,6 +79,12 @@ def server(tmp_path_factory):
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with serve(tmp_path_factory.mktemp("browser-data")) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +159,7 @@ def test_school_uploads_a_dossier_then_a_reviewer_decides(server, browser, shots
     page.get_by_label("Prénoms", exact=False).first.fill(" ".join(applicant["given_names"]))
     page.locator("input[name=birth_date]").fill(applicant["birth_date"])
     page.get_by_label("Lieu de naissance").fill(applicant["birth_place"])
-    page.locator("input[name=nationality]").fill(applicant["nationality"])
+    page.locator("select[name=nationality]").select_option(applicant["nationality"])
     page.locator("input[name=address_line]").fill(applicant["address"]["line"])
     page.locator("input[name=postcode]").fill(applicant["address"]["postcode"])
     page.locator("input[name=city]").fill(applicant["address"]["city"])
@@ -159,8 +167,9 @@ def test_school_uploads_a_dossier_then_a_reviewer_decides(server, browser, shots
     page.get_by_role("button", name="Créer le dossier").click()
 
     expect(page.get_by_role("heading", name="Dossier AE-NAV-1")).to_be_visible()
-    # Right after creation the page already lists the missing pieces.
-    expect(page.locator("#status-label")).to_have_text("Incomplet", timeout=60_000)
+    # Right after creation the dossier waits for its pieces, and the page already lists the missing ones.
+    expect(page.locator("#status-label")).to_have_text("En attente des pièces", timeout=60_000)
+    expect(page.locator("li.finding").first).to_contain_text("Pièce manquante")
     # Two pieces with the file picker, three dropped on the zone.
     page.locator("#file-input").set_input_files([str(SAMPLE / "piece1.png"), str(SAMPLE / "piece3.pdf")])
     expect(page.locator("#upload-list")).to_contain_text("2 fichier(s) reçu(s)", timeout=30_000)
@@ -198,8 +207,9 @@ def test_school_uploads_a_dossier_then_a_reviewer_decides(server, browser, shots
     expect(page.locator(".claim-bar")).to_contain_text("Vous avez pris ce dossier en charge")
     # The pieces are shown as images, page by page, and can be zoomed.
     first_image = page.locator("figure.viewer img").first
-    expect(first_image).to_be_visible()
-    page.wait_for_function("document.querySelector('figure.viewer img').naturalWidth > 0")
+    # (the first view of a page renders it: slow on a busy machine)
+    expect(first_image).to_be_visible(timeout=30_000)
+    page.wait_for_function("document.querySelector('figure.viewer img').naturalWidth > 0", timeout=30_000)
     width_before = first_image.bounding_box()["width"]
     page.locator("figure.viewer .zoom-in").first.click()
     assert first_image.bounding_box()["width"] > width_before * 1.3

@@ -149,6 +149,12 @@ def audit_actions(dossier_id: int) -> list[tuple[str, str | None]]:
     return [(action, user) for action, user, _at in rows]
 
 
+def _visible_text(page: str) -> str:
+    """What a person reads on a page: the text between tags, attributes and scripts left out."""
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
 def open_findings(client, dossier_id: int, headers: dict) -> list[dict]:
     return [f for f in client.get(f"/api/v1/dossiers/{dossier_id}", headers=headers).json()["findings"]
             if f["state"] == "open"]
@@ -288,8 +294,9 @@ def test_school_creates_dossier_from_form_and_sees_required_pieces(web):
     state = wait_settled(client, dossier_id)
     assert state["status"] == "incomplete"
     page = html.unescape(client.get(f"/dossiers/{dossier_id}").text)
-    assert "AE-WEB-1" in page and "Incomplet" in page
-    assert "missing_piece" in page and "pièce d'identité" in page
+    # An empty dossier is waiting for its pieces (not "incomplete"), and lists what it needs in French.
+    assert "AE-WEB-1" in page and "En attente des pièces" in page and "Incomplet" not in page
+    assert "Pièce manquante" in page and "pièce d'identité" in page and "missing_piece" not in _visible_text(page)
     declared = client.get(f"/api/v1/dossiers/{dossier_id}", headers=web.token("ecole_a")).json()["declared"]
     assert declared["applicant"]["given_names"] == ["Jean", "Pierre"]
     assert ("dossier_created", "ecole_a") in audit_actions(dossier_id)
@@ -312,7 +319,7 @@ def test_school_uploads_several_files_and_watches_the_check_settle(web):
     assert state["uploads_pending"] == 0 and state["uploads_read"] == 2
     fragment = client.get(f"/dossiers/{dossier_id}/partiel").text
     assert "lettre.png" in fragment and "programme.png" in fragment
-    assert "unknown_piece" in fragment or "unreadable_piece" in fragment
+    assert "Document non reconnu" in fragment or "Pièce illisible" in fragment
     actions = audit_actions(dossier_id)
     assert actions.count(("upload_added", "ecole_a")) == 2
 
@@ -440,7 +447,9 @@ def test_queue_lists_dossiers_needing_review_oldest_first_with_filters(web):
     assert len(reviewer.get("/api/v1/queue?code=missing_piece", headers=headers).json()) == 2
     assert reviewer.get("/api/v1/queue?code=mrz_invalid", headers=headers).json() == []
     assert reviewer.get("/api/v1/queue?status=complete", headers=headers).json() == []
-    assert "AE-A-1" in reviewer.get("/revue", params={"code": "missing_piece", "statut": "incomplete"}).text
+    # The pages filter on the status they show: an empty dossier is waiting for its pieces.
+    assert "AE-A-1" in reviewer.get("/revue", params={"code": "missing_piece", "statut": "waiting"}).text
+    assert "AE-A-1" not in reviewer.get("/revue", params={"code": "missing_piece", "statut": "incomplete"}).text
 
 
 def test_claiming_is_exclusive_even_when_two_reviewers_click_at_once(web):
@@ -657,12 +666,355 @@ def test_on_postgresql_only_one_of_many_simultaneous_claims_wins(pg_database, da
     assert operations.dossier_detail(winner, dossier_id)["findings"][0]["state"] == "accepted"
 
 
-def test_the_web_service_exposes_prometheus_metrics(web):
-    # Given a dossier waiting in the service
+@pytest.mark.services
+def test_on_postgresql_a_school_deletes_a_piece_corrects_its_data_and_finds_its_dossier(pg_database, data_dir,
+                                                                                       monkeypatch):
+    # Given the server database, a school's dossier with a broken file read and checked
+    from intake import db, jobs
+    from intake.web import operations
+    from intake.web.auth import create_user
+
+    monkeypatch.setenv("INTAKE_DATABASE_URL", pg_database)
+    from intake.settings import reset_settings
+
+    reset_settings()
+    db.upgrade()
+    school = create_user("ecole_pg", PASSWORD, "school", "Auto-école A")
+    dossier_id = operations.create_dossier(school, base_declared(reference="AE-PG-1"), "api")
+    upload_id = jobs.add_upload(dossier_id, "scan-abime.png", io.BytesIO(BROKEN), actor="ecole_pg")
+    jobs.read_upload(upload_id)
+    jobs.check_dossier(dossier_id)
+    assert any(f["file"] == "scan-abime.png" for f in operations.dossier_detail(school, dossier_id)["findings"])
+    # When the school deletes it, then its findings go with it and the next check has no trace of it
+    operations.delete_upload(school, dossier_id, upload_id)
+    detail = operations.dossier_detail(school, dossier_id)
+    assert detail["uploads"] == [] and not any(f["file"] for f in detail["findings"])
+    assert detail["status"] == "pending"
+    jobs.check_dossier(dossier_id)
+    assert operations.dossier_detail(school, dossier_id)["shown_status"] == "waiting"
+    # When it corrects the surname, then the declared data changes and the journal names the field
+    changed = operations.update_declared(school, dossier_id, base_declared(
+        reference="AE-PG-1", applicant={**base_declared()["applicant"], "surname": "Lefèvre"}))
+    assert changed == ["applicant.surname"]
+    jobs.check_dossier(dossier_id)
+    # And the list finds it by the new name, accents ignored
+    rows = operations.list_dossiers(school, search="lefevre")
+    assert [(r.id, r.candidate, r.shown_status) for r in rows] == [(dossier_id, "LEFÈVRE Jean Pierre", "waiting")]
+    assert [a for a, _ in audit_actions(dossier_id)].count("upload_deleted") == 1
+
+
+def test_the_web_service_exposes_prometheus_metrics(web, monkeypatch):
+    from intake.settings import reset_settings
+
+    # Given a dossier waiting in the service, and a metrics token set
     client, headers = web.main, web.token("ecole_a")
     client.post("/api/v1/dossiers", headers=headers, json=base_declared(reference="AE-METRICS"))
-    # When Prometheus scrapes /metrics
-    r = client.get("/metrics")
+    monkeypatch.setenv("INTAKE_METRICS_TOKEN", "scrape-secret")
+    reset_settings()
+    # When Prometheus scrapes /metrics with the token
+    r = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
     # Then it gets the text exposition with intake's gauges
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     assert "intake_dossiers{" in r.text and "intake_oldest_pending_seconds" in r.text
+
+
+# --- a school's day: delete, correct, find (issue 18) -------------------------------------------
+
+#: Words of the code that must never reach a page a person reads.
+CODE_WORDS = re.compile(r"\b[a-z]+_[a-z_]+\b|\b(bill|tax_notice|td1|td2|td3|upload_id|pending|needs_review|"
+                        r"incomplete|applicant|unknown|system)\b")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+BROKEN = b"this is not an image at all"
+
+
+def _form_fields(**fields) -> dict:
+    data = {"reference": "AE-WEB-1", "procedure": "inscription", "motif": "primo", "categories": ["B"],
+            "surname": "Dupont", "given_names": "Jean Pierre", "birth_date": "2005-04-12", "sex": "M",
+            "nationality": "FRA", "address_line": "12 rue des Lilas", "postcode": "75011", "city": "Paris",
+            "reference_date": "2026-11-26"}
+    data.update(fields)
+    return data
+
+
+def _uploads(client, dossier_id: int, headers: dict) -> dict[str, dict]:
+    detail = client.get(f"/api/v1/dossiers/{dossier_id}", headers=headers).json()
+    return {u["name"]: u for u in detail["uploads"] if u["state"] != "replaced"}
+
+
+def test_school_deletes_a_bad_piece_and_the_dossier_is_checked_again(web):
+    client = web.client("ecole_a")
+    headers = web.token("ecole_a")
+    dossier_id = create_dossier_form(client)
+    # Given a dossier with a readable letter and a broken file
+    upload(client, dossier_id, {"lettre.png": LETTER, "scan-abime.png": BROKEN})
+    before = wait_settled(client, dossier_id)
+    uploads = _uploads(client, dossier_id, headers)
+    broken = uploads["scan-abime.png"]
+    # Then the broken file is shown unreadable, in red, with its reason (not "lue")
+    fragment = client.get(f"/dossiers/{dossier_id}/partiel").text
+    row = re.search(rf'<tr data-upload="{broken["id"]}" class="up-unreadable">(.*?)</tr>', fragment, re.S)
+    assert row, fragment[:3000]
+    cells = html.unescape(row.group(1))
+    assert "Illisible" in cells and "bad-file" in cells and "scan-abime.png" in cells
+    assert any(f["file"] == "scan-abime.png" for f in open_findings(client, dossier_id, headers))
+    # When another school or a reviewer tries to delete it, then it is refused and nothing changes
+    other = web.client("ecole_b")
+    token_b = csrf_of(other, "/dossiers")
+    assert other.post(f"/dossiers/{dossier_id}/pieces/{broken['id']}/supprimer",
+                      data={"csrf_token": token_b}).status_code == 404
+    assert web.main.delete(f"/api/v1/dossiers/{dossier_id}/pieces/{broken['id']}",
+                           headers=web.token("verif_1")).status_code == 403
+    # When the school deletes it from its page
+    token = csrf_of(client, f"/dossiers/{dossier_id}")
+    r = client.post(f"/dossiers/{dossier_id}/pieces/{broken['id']}/supprimer", data={"csrf_token": token},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    # Then its findings are gone at once, the dossier is checked again, and the journal says so
+    assert not any(f["file"] == "scan-abime.png" for f in open_findings(client, dossier_id, headers))
+    after = wait_settled(client, dossier_id)
+    assert after["revision"] > before["revision"]
+    assert set(_uploads(client, dossier_id, headers)) == {"lettre.png"}
+    assert not any(f["file"] == "scan-abime.png" for f in open_findings(client, dossier_id, headers))
+    assert ("upload_deleted", "ecole_a") in audit_actions(dossier_id)
+    journal = _visible_text(web.client("verif_1").get(f"/revue/{dossier_id}").text)
+    assert "Pièce supprimée" in journal and "upload_id" not in journal
+    # And deleting it twice says it is gone
+    r = client.post(f"/dossiers/{dossier_id}/pieces/{broken['id']}/supprimer", data={"csrf_token": token})
+    assert r.status_code == 404
+    # The school's software does the same through the API
+    letter = _uploads(client, dossier_id, headers)["lettre.png"]
+    r = web.main.delete(f"/api/v1/dossiers/{dossier_id}/pieces/{letter['id']}", headers=headers)
+    assert r.status_code == 202
+    state = wait_settled(client, dossier_id)
+    assert state["uploads_read"] == 0
+    assert "En attente des pièces" in client.get(f"/dossiers/{dossier_id}").text
+
+
+def test_school_corrects_the_declared_data_and_the_dossier_is_checked_again(web):
+    client = web.client("ecole_a")
+    headers = web.token("ecole_a")
+    dossier_id = create_dossier_form(client)
+    before = wait_settled(client, dossier_id)
+    # The school's page shows the declared data and a way to correct it
+    page = _visible_text(client.get(f"/dossiers/{dossier_id}").text)
+    assert "Données déclarées" in page and "Corriger les données" in page and "12/04/2005" in page
+    assert "France" in page and "Masculin" in page
+    form = client.get(f"/dossiers/{dossier_id}/modifier").text
+    assert 'value="Dupont"' in form and '<option value="FRA" selected>France</option>' in form
+    # When the school corrects the surname and the postcode
+    token = csrf_of(client, f"/dossiers/{dossier_id}/modifier")
+    r = client.post(f"/dossiers/{dossier_id}/modifier", data={"csrf_token": token, **_form_fields(
+        surname="Durand", postcode="75012")}, follow_redirects=False)
+    assert r.status_code == 303
+    # Then the dossier is checked again with the new data, and the journal names the fields, not the values
+    after = wait_settled(client, dossier_id)
+    assert after["revision"] > before["revision"]
+    declared = client.get(f"/api/v1/dossiers/{dossier_id}", headers=headers).json()["declared"]
+    assert declared["applicant"]["surname"] == "Durand" and declared["applicant"]["address"]["postcode"] == "75012"
+    from sqlalchemy import select
+
+    from intake.db import session_scope
+    from models import AuditEvent
+
+    with session_scope() as session:
+        details = session.scalars(select(AuditEvent.details).where(
+            AuditEvent.dossier_id == dossier_id, AuditEvent.action == "declared_edited")).all()
+    assert details == [{"fields": ["applicant.address.postcode", "applicant.surname"]}]
+    assert "Durand" not in str(details)
+    journal = _visible_text(web.client("verif_1").get(f"/revue/{dossier_id}").text)
+    assert "Données déclarées corrigées" in journal and "Code postal, Nom" in journal
+    # When nothing changed, then no new check is asked for
+    r = client.post(f"/dossiers/{dossier_id}/modifier", data={"csrf_token": token, **_form_fields(
+        surname="Durand", postcode="75012")}, follow_redirects=False)
+    assert r.status_code == 303 and client.get(f"/dossiers/{dossier_id}/etat").json()["revision"] == after["revision"]
+    # And the API corrects the same way
+    r = web.main.put(f"/api/v1/dossiers/{dossier_id}/declared", headers=headers,
+                     json=base_declared(reference="AE-WEB-1"))
+    assert r.status_code == 202 and "applicant.surname" in r.json()["changed"]
+    r = web.main.put(f"/api/v1/dossiers/{dossier_id}/declared", headers=headers,
+                     json=base_declared(applicant={**base_declared()["applicant"], "nationality": "ZZZ"}))
+    assert r.status_code == 422 and r.json()["detail"]["field"] == "applicant.nationality"
+    wait_settled(client, dossier_id)
+    paths = web.main.get("/api/openapi.json").json()["paths"]
+    assert "put" in paths["/api/v1/dossiers/{dossier_id}/declared"]
+    assert "delete" in paths["/api/v1/dossiers/{dossier_id}/pieces/{upload_id}"]
+
+
+@pytest.mark.parametrize("field, value, label, words", [
+    ("postcode", "7501", "Code postal", "5 chiffres"),
+    ("email", "pas-un-courriel", "Courriel", "courriel invalide"),
+    ("birth_date", "2999-01-01", "Date de naissance", "futur"),
+    ("nationality", "ZZZ", "Nationalité", "liste des pays"),
+])
+def test_the_server_refuses_what_the_form_would_not_let_through(web, field, value, label, words):
+    # Given a school filling the form with one mistyped value (the browser's checks bypassed)
+    client = web.client("ecole_a")
+    token = csrf_of(client, "/dossiers/nouveau")
+    r = client.post("/dossiers/nouveau", data={"csrf_token": token, **_form_fields(**{field: value})},
+                    follow_redirects=False)
+    # Then the form comes back naming the field in French, and nothing is created
+    assert r.status_code == 422
+    text = html.unescape(r.text)
+    assert f"Champ « {label} »" in text and words in text
+    assert client.get("/api/v1/dossiers", headers=web.token("ecole_a")).json() == []
+
+
+def test_a_refusal_of_the_schema_names_the_choices_in_french(web):
+    client = web.client("ecole_a")
+    token = csrf_of(client, "/dossiers/nouveau")
+    r = client.post("/dossiers/nouveau", data={"csrf_token": token, **_form_fields(training="B96")})
+    text = _visible_text(r.text)
+    assert r.status_code == 422 and "Champ « Formation »" in text
+    assert "« Titre après formation »" in text and "titre_formation" not in text
+
+
+def test_the_form_offers_countries_by_french_name_and_checks_in_the_browser(web):
+    form = web.client("ecole_a").get("/dossiers/nouveau").text
+    assert '<select name="nationality" required>' in form
+    assert '<option value="DZA">Algérie</option>' in form and '<option value="DEU">Allemagne</option>' in form
+    assert 'pattern="[0-9]{5}"' in form and 'type="email" name="email"' in form
+    assert re.search(r'name="birth_date" value="[^"]*" required max="\d{4}-\d{2}-\d{2}"', form)
+
+
+def test_lists_show_the_candidate_find_by_name_or_reference_and_flag_what_needs_action(web):
+    client = web.client("ecole_a")
+    token = csrf_of(client, "/dossiers/nouveau")
+    first = create_dossier_form(client, reference="AE-LIST-1", surname="Lefèvre", given_names="Zoé")
+    # A second dossier with the same reference is accepted with a warning
+    r = client.post("/dossiers/nouveau", data={"csrf_token": token, **_form_fields(reference="AE-LIST-1")})
+    assert r.status_code == 200 and "déjà utilisée" in html.unescape(r.text)
+    second = int(str(r.url).rsplit("/", 1)[-1])
+    # and the warning stays on the dossier's page (and in the API), linking the other dossier
+    assert "est aussi celle d'un autre dossier" in html.unescape(client.get(f"/dossiers/{second}").text)
+    same = web.main.get(f"/api/v1/dossiers/{second}", headers=web.token("ecole_a")).json()["same_reference"]
+    assert [o["id"] for o in same] == [first]
+    wait_settled(client, first)
+    wait_settled(client, second)
+    page = _visible_text(client.get("/dossiers").text)
+    assert "LEFÈVRE Zoé" in page and "DUPONT Jean Pierre" in page
+    assert page.count("Action requise") >= 2 and "En attente des pièces" in page
+    # Search ignores accents and case, and finds by reference too
+    found = _visible_text(client.get("/dossiers", params={"q": "lefevre"}).text)
+    assert "LEFÈVRE Zoé" in found and "DUPONT" not in found
+    assert "DUPONT" in _visible_text(client.get("/dossiers", params={"q": "ae-list"}).text)
+    assert "Aucun dossier ne correspond" in client.get("/dossiers", params={"q": "martin"}).text
+    assert "LEFÈVRE" in _visible_text(client.get("/dossiers", params={"statut": "waiting"}).text)
+    assert "LEFÈVRE" not in _visible_text(client.get("/dossiers", params={"statut": "complete"}).text)
+    # The API lists the same, with the count of open findings (not kinds of finding)
+    rows = web.main.get("/api/v1/dossiers", params={"q": "zoe"}, headers=web.token("ecole_a")).json()
+    assert [r["id"] for r in rows] == [first] and rows[0]["candidate"] == "LEFÈVRE Zoé"
+    assert rows[0]["shown_status"] == "waiting" and rows[0]["action_required"] is True
+    assert rows[0]["open_findings"] >= len(rows[0]["open_codes"])
+    # The reviewers' queue has the name column and finds by name as well
+    queue_rows = web.main.get("/api/v1/queue", params={"q": "LEFEVRE"}, headers=web.token("verif_1")).json()
+    assert [r["id"] for r in queue_rows] == [first]
+    queue = _visible_text(web.client("verif_1").get("/revue", params={"q": "Lefevre"}).text)
+    assert "LEFÈVRE Zoé" in queue and "DUPONT" not in queue and "Pièce manquante" in queue
+
+
+def test_a_request_for_a_piece_shows_on_the_schools_list_until_a_new_upload(web):
+    dossier_id = _checked_dossier(web)
+    reviewer = web.client("verif_1")
+    token = csrf_of(reviewer, "/revue")
+    reviewer.post(f"/revue/{dossier_id}/prendre", data={"csrf_token": token})
+    reviewer.post(f"/revue/{dossier_id}/demande",
+                  data={"csrf_token": token, "message": "Merci d'envoyer le passeport."})
+    school = web.client("ecole_a")
+    listing = _visible_text(school.get("/dossiers").text)
+    assert "Pièce demandée" in listing and "Action requise" in listing
+    assert "Pièce demandée" in _visible_text(school.get(f"/dossiers/{dossier_id}/partiel").text)
+    upload(school, dossier_id, {"passeport.png": LETTER})
+    wait_settled(school, dossier_id)
+    fragment = _visible_text(school.get(f"/dossiers/{dossier_id}/partiel").text)
+    assert "Merci d'envoyer le passeport." not in fragment and "Pièce demandée" not in fragment
+
+
+def test_a_dossier_being_checked_again_marks_its_previous_findings(web):
+    client = web.client("ecole_a")
+    dossier_id = create_dossier_form(client)
+    wait_settled(client, dossier_id)
+    from sqlalchemy import update
+
+    from intake.db import session_scope
+    from models import Dossier
+
+    # Given a dossier whose pieces are being read again (status pending, old findings still stored)
+    with session_scope() as session:
+        session.execute(update(Dossier).where(Dossier.id == dossier_id).values(status="pending"))
+    fragment = client.get(f"/dossiers/{dossier_id}/partiel").text
+    # Then the old findings are shown as those of the previous check, being re-checked
+    assert "Revérification en cours" in fragment and 'class="findings stale"' in fragment
+    review = web.client("verif_1").get(f"/revue/{dossier_id}").text
+    assert "Revérification en cours" in review and "Décider" not in review
+
+
+def test_pages_a_person_reads_carry_no_code_and_no_iso_date(web):
+    client = web.client("ecole_a")
+    dossier_id = create_dossier_form(client, reference="AE-FR-1")
+    upload(client, dossier_id, {"lettre-salon.png": LETTER, "scan-abime.png": BROKEN})
+    wait_settled(client, dossier_id)
+    reviewer = web.client("verif_1")
+    token = csrf_of(reviewer, "/revue")
+    reviewer.post(f"/revue/{dossier_id}/prendre", data={"csrf_token": token})
+    finding = open_findings(reviewer, dossier_id, web.token("verif_1"))[0]
+    reviewer.post(f"/revue/constats/{finding['id']}/accepter",
+                  data={"csrf_token": token, "note": "Vu avec le candidat."})
+    pages = {"/dossiers": client, f"/dossiers/{dossier_id}": client, f"/dossiers/{dossier_id}/modifier": client,
+             "/dossiers/nouveau": client, "/revue": reviewer, f"/revue/{dossier_id}": reviewer}
+    for path, who in pages.items():
+        # (the accounts' own names, ecole_a and verif_1, are what people typed: not codes)
+        text = re.sub(r"ecole_a|verif_1", " ", _visible_text(who.get(path).text))
+        assert not CODE_WORDS.search(text), (path, CODE_WORDS.search(text).group(0))
+        assert not ISO_DATE.search(text), (path, ISO_DATE.search(text).group(0))
+    review = _visible_text(reviewer.get(f"/revue/{dossier_id}").text)
+    assert "Accepté par verif_1 le " in review and "Accepté par un vérificateur" not in review
+
+
+def test_dates_are_french_and_times_are_paris_time():
+    from intake.web import labels
+
+    assert labels.day("2026-11-27") == "27/11/2026"
+    assert labels.when("2026-11-27T13:44:00+00:00") == "27/11/2026 à 14:44"
+    assert labels.when("2026-07-01T22:30:00+00:00") == "02/07/2026 à 00:30"
+    assert labels.field_value("document_subtype", "bill") == "Facture"
+    assert labels.field_value("mrz_format", "td3") == "passeport (2 lignes de 44)"
+    assert labels.field_value("nationality", "DEU") == "Allemagne"
+    assert labels.code_label("proof_of_address_address_mismatch") == "Adresse différente de l'adresse déclarée"
+    assert labels.code_label("a_code_added_later") == "Autre constat"
+    assert labels.audit_details("upload_added", {"upload_id": 1, "size": 142944}) == "Taille : 140 Ko"
+
+
+def test_review_page_draws_each_field_where_it_was_read(web):
+    client = web.client("ecole_a")
+    dossier_id = create_dossier_form(client)
+    upload(client, dossier_id, {"lettre.png": LETTER})
+    wait_settled(client, dossier_id)
+    upload_id = _uploads(client, dossier_id, web.token("ecole_a"))["lettre.png"]["id"]
+    _give_piece_evidence(upload_id, {"surname": "DUPONT"}, {"surname": [40, 40, 300, 40]}, (900, 600, 0))
+    page = web.client("verif_1").get(f"/revue/{dossier_id}").text
+    assert re.search(r'<tr class="" data-field="surname" data-page="1" data-box="40.0,40.0,300.0,40.0">', page)
+    frames = re.search(r'data-frames="([^"]+)"', page).group(1)
+    assert json_loads(html.unescape(frames)) == {"1": {"width": 900, "height": 600, "rotation": 0}}
+
+
+def json_loads(text: str):
+    import json
+
+    return json.loads(text)
+
+
+def _give_piece_evidence(upload_id: int, fields: dict, boxes: dict, frame: tuple[int, int, int]) -> None:
+    """Write a piece with field evidence on an upload (as the pipeline will, once it records boxes)."""
+    from sqlalchemy import delete
+
+    from intake.db import session_scope
+    from models import Piece
+
+    width, height, rotation = frame
+    evidence = {"fields": {name: {"confidence": 0.9, "reader": "ocr", "protected": None, "readings": 1,
+                                  "page": 1, "box": box} for name, box in boxes.items()},
+                "frames": {"1": {"width": width, "height": height, "rotation": rotation}}}
+    with session_scope() as session:
+        session.execute(delete(Piece).where(Piece.upload_id == upload_id))
+        session.add(Piece(upload_id=upload_id, position=0, page=1, pages=[1], kind="identity_card",
+                          holder="applicant", confidence=0.9, fields=fields, evidence=evidence))

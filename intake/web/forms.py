@@ -1,12 +1,18 @@
 """The declared data as an HTML form: form fields to `dossier.json` and back.
 
-The form only gathers values; `intake.dossier.parse_declared` stays the one judge of what is valid.
+The form only gathers values; `intake.dossier.parse_declared` judges the shape of `dossier.json`,
+and `check_contact` adds what a person typing can get wrong and the schema lets through (a postcode
+of four digits, an e-mail without @, a birth date in the future, a nationality that is no country).
+Both doors (pages and API) call both, so the browser's checks are a convenience, never the guard.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any, Mapping
+
+from intake.dossier import DossierError
 
 PEOPLE = ("host", "legal_representative")
 
@@ -94,3 +100,45 @@ def form_from_declared(data: Mapping[str, Any]) -> dict[str, Any]:
 def _join_names(names: Any) -> str:
     names = [str(n) for n in names or []]
     return (", " if any(" " in n for n in names) else " ").join(names)
+
+
+POSTCODE = re.compile(r"^[0-9]{5}$")
+#: Deliberately simple (what a browser's type=email accepts): something@domain.tld, no spaces.
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+def check_contact(data: Mapping[str, Any], today: date) -> None:
+    """Raise DossierError for a value a person mistyped (after parse_declared accepted the shape)."""
+    from intake.web.labels import country_names
+
+    applicant = data.get("applicant") or {}
+    address = applicant.get("address") or {}
+    postcode = (address.get("postcode") or "").replace(" ", "")
+    if postcode and not POSTCODE.match(postcode):
+        raise DossierError("applicant.address.postcode", "le code postal compte 5 chiffres (par exemple 75011)")
+    email = (applicant.get("email") or "").strip()
+    if email and not EMAIL.match(email):
+        raise DossierError("applicant.email", "adresse de courriel invalide (attendu : nom@domaine.fr)")
+    nationality = (applicant.get("nationality") or "").upper()
+    if nationality not in country_names():
+        raise DossierError("applicant.nationality", "choisir la nationalité dans la liste des pays")
+    for path, person in (("applicant", applicant), ("host", data.get("host")),
+                         ("legal_representative", data.get("legal_representative"))):
+        birth = (person or {}).get("birth_date") if isinstance(person, dict) else None
+        if isinstance(birth, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", birth) and "-00" not in birth:
+            if date.fromisoformat(birth) > today:
+                raise DossierError(f"{path}.birth_date", "la date de naissance ne peut pas être dans le futur")
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """Paths of the declared values that differ ("applicant.address.postcode"): names only, no values,
+    so that the journal says what was corrected without holding personal data."""
+    out = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        path = f"{prefix}{key}"
+        if isinstance(old, dict) and isinstance(new, dict):
+            out.extend(changed_fields(old, new, path + "."))
+        elif old != new and not (old in (None, "", []) and new in (None, "", [])):
+            out.append(path)
+    return out

@@ -1,19 +1,32 @@
-"""French words for the pages: statuses, kinds, severities, audit actions, field names.
+"""The one French catalogue of the pages: statuses, codes, kinds, fields, values, journal, dates.
 
-Also the comparison of what was read on a piece with what the school declared, field by field,
-so that the reviewer sees differences at a glance.
+Nothing a person reads on a page is a code: every status, finding code, field name and field value
+goes through this module (a code not listed here shows as a generic French word, never raw). Dates
+are dd/mm/yyyy and times are Paris time. Also the comparison of what was read on a piece with what
+the school declared, field by field, with where each value was read (the field's box on the page).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from intake.icao import fold, name_tokens
 
+PARIS = ZoneInfo("Europe/Paris")
+COUNTRIES_FILE = Path(__file__).resolve().parent.parent / "data" / "countries_fr.tsv"
+
+# --- statuses ----------------------------------------------------------------------------------
+
 STATUS = {
     "pending": "Vérification en cours",
-    "checking": "Vérification en cours",
+    "waiting": "En attente des pièces",
+    "requested": "Pièce demandée",
     "complete": "Complet",
     "incomplete": "Incomplet",
     "needs_review": "À vérifier",
@@ -21,15 +34,59 @@ STATUS = {
 }
 STATUS_HELP = {
     "pending": "Les pièces sont en cours de lecture ; cette page se met à jour toute seule.",
-    "checking": "Les pièces sont en cours de lecture ; cette page se met à jour toute seule.",
+    "waiting": "Aucune pièce déposée pour l'instant : déposez les pièces du dossier ci-dessous.",
+    "requested": "Un vérificateur demande une nouvelle pièce : voir sa demande ci-dessus, puis déposer la pièce.",
     "complete": "Le dossier peut être déposé auprès de l'ANTS.",
     "incomplete": "Le dossier ne peut pas être déposé en l'état : voir les points bloquants ci-dessous.",
     "needs_review": "Un vérificateur doit examiner les points ci-dessous avant le dépôt.",
     "failed": "La vérification automatique a échoué ; un vérificateur va examiner le dossier.",
 }
+#: Statuses a person can filter lists by (display statuses included).
+FILTER_STATUSES = ("waiting", "pending", "requested", "incomplete", "needs_review", "complete", "failed")
 SEVERITY = {"blocking": "Bloquant", "review": "À vérifier", "info": "Information"}
-FINDING_STATE = {"open": "Ouvert", "accepted": "Accepté par un vérificateur", "resolved": "Résolu"}
-UPLOAD_STATE = {"pending": "en lecture", "done": "lue", "failed": "échec de lecture", "replaced": "remplacée"}
+FINDING_STATE = {"open": "Ouvert", "accepted": "Accepté", "resolved": "Résolu"}
+UPLOAD_STATE = {"pending": "En lecture", "done": "Lue", "failed": "Illisible", "replaced": "Remplacée",
+                "unreadable": "Illisible", "empty": "Aucun document reconnu"}
+#: File findings that mean the file itself could not be read.
+UNREADABLE_CODES = ("unsupported_file", "unreadable_piece", "check_failed")
+
+# --- finding codes -----------------------------------------------------------------------------
+
+CODE = {
+    "missing_piece": "Pièce manquante",
+    "unreadable_piece": "Pièce illisible",
+    "unsupported_file": "Fichier non lisible",
+    "unknown_piece": "Document non reconnu",
+    "duplicate_piece": "Pièce en double",
+    "mrz_invalid": "Bande MRZ invalide",
+    "identity_expired": "Pièce d'identité expirée",
+    "identity_expiry_unknown": "Fin de validité illisible",
+    "identity_name_mismatch": "Nom différent sur la pièce d'identité",
+    "identity_birth_date_mismatch": "Date de naissance différente",
+    "identity_birth_date_unread": "Date de naissance illisible",
+    "identity_sex_mismatch": "Sexe différent",
+    "residence_permit_expired": "Titre de séjour expiré",
+    "proof_of_address_too_old": "Justificatif de domicile trop ancien",
+    "proof_of_address_date_missing": "Date du justificatif illisible",
+    "proof_of_address_name_mismatch": "Justificatif au nom d'une autre personne",
+    "proof_of_address_address_mismatch": "Adresse différente de l'adresse déclarée",
+    "proof_of_address_signature_invalid": "Signature 2D-Doc invalide",
+    "photo_code_invalid": "Code e-photo invalide",
+    "photo_code_expired": "Photo trop ancienne",
+    "medical_opinion_too_old": "Avis médical trop ancien",
+    "medical_opinion_date_missing": "Date de l'avis médical illisible",
+    "medical_opinion_unfit": "Avis médical d'inaptitude",
+    "holder_mismatch": "Pièce au nom d'une autre personne",
+    "holder_ambiguous": "Titulaire incertain",
+    "training_certificate_mismatch": "Formation différente",
+    "birth_date_unusual": "Date de naissance improbable",
+    "check_failed": "Vérification automatique impossible",
+    "key_field_unread": "Information essentielle illisible",
+    "person_not_declared": "Personne non déclarée",
+}
+
+# --- kinds, holders, roles, actions --------------------------------------------------------------
+
 KIND = {
     "identity_card": "Carte d'identité",
     "passport": "Passeport",
@@ -50,8 +107,10 @@ HOLDER = {"applicant": "candidat", "host": "hébergeant", "legal_representative"
 ROLE = {"school": "auto-école", "reviewer": "vérificateur", "admin": "administrateur"}
 ACTION = {
     "dossier_created": "Dossier créé",
+    "declared_edited": "Données déclarées corrigées",
     "upload_added": "Pièce déposée",
     "upload_replaced": "Pièce remplacée",
+    "upload_deleted": "Pièce supprimée",
     "upload_failed": "Échec de lecture d'une pièce",
     "dossier_checked": "Dossier vérifié",
     "check_failed": "Échec de la vérification",
@@ -60,11 +119,19 @@ ACTION = {
     "finding_accepted": "Constat accepté (dérogation)",
     "finding_resolved": "Constat résolu",
     "piece_requested": "Nouvelle pièce demandée",
+    "dossier_purged": "Données personnelles effacées",
 }
+SOURCE = {"web": "formulaire", "api": "logiciel de l'auto-école", "cli": "ligne de commande"}
+TRIGGER = {"upload": "pièces déposées", "edit": "données corrigées", "delete": "pièce supprimée",
+           "reprocess": "nouvelle version de l'analyse", "create": "création du dossier"}
 PROCEDURE = {"inscription": "Inscription aux examens", "titre_reussite": "Titre après réussite à l'examen",
              "titre_formation": "Titre après formation"}
 MOTIF = {"primo": "Premier permis", "extension": "Extension de catégorie", "retour": "Retour au permis"}
 TRAINING = {"AM": "AM", "A": "A (passage de A2 à A)", "B96": "B96", "levee_78": "Levée du code 78"}
+SEX = {"M": "Masculin", "F": "Féminin", "X": "Non précisé"}
+
+# --- fields and their values ---------------------------------------------------------------------
+
 FIELD = {
     "document_number": "Numéro du document",
     "surname": "Nom",
@@ -75,7 +142,7 @@ FIELD = {
     "expiry_date": "Fin de validité",
     "issue_date": "Date d'émission",
     "mrz_valid": "Bande MRZ valide",
-    "mrz_format": "Format MRZ",
+    "mrz_format": "Format de la bande MRZ",
     "holder_name": "Titulaire",
     "address_line": "Adresse",
     "postcode": "Code postal",
@@ -90,6 +157,13 @@ FIELD = {
     "fit": "Apte",
     "licence_number": "Numéro de permis",
 }
+VALUES = {
+    "document_subtype": {"bill": "Facture", "tax_notice": "Avis d'imposition", "rent_receipt": "Quittance de loyer"},
+    "mrz_format": {"td1": "carte (3 lignes de 30)", "td2": "document (2 lignes de 36)",
+                   "td3": "passeport (2 lignes de 44)", "fr_cni_2x36": "ancienne carte d'identité française"},
+    "sex": SEX,
+    "training": TRAINING,
+}
 #: Form fields of the declared data, for error messages naming the field in French.
 DECLARED_FIELD = {
     "reference": "Référence", "reference_date": "Date de référence", "procedure": "Démarche", "motif": "Motif",
@@ -99,22 +173,140 @@ DECLARED_FIELD = {
     "applicant.sex": "Sexe", "applicant.nationality": "Nationalité", "applicant.address.line": "Adresse",
     "applicant.address.postcode": "Code postal", "applicant.address.city": "Ville",
     "applicant.email": "Courriel", "applicant.phone": "Téléphone",
+    "situation.hosted": "Candidat hébergé", "situation.under_guardianship": "Mineur ou sous tutelle",
+    "situation.medical_condition": "Avis médical nécessaire",
+    "host": "Hébergeant", "legal_representative": "Représentant légal",
     "host.surname": "Nom de l'hébergeant", "host.given_names": "Prénoms de l'hébergeant",
     "host.birth_date": "Date de naissance de l'hébergeant",
     "legal_representative.surname": "Nom du représentant légal",
     "legal_representative.given_names": "Prénoms du représentant légal",
     "legal_representative.birth_date": "Date de naissance du représentant légal",
 }
+#: Journal details, by key, as a person reads them.
+DETAIL = {"source": "Origine", "status": "Statut", "previous": "Statut précédent", "trigger": "Pourquoi",
+          "code": "Constat", "note": "Note", "message": "Message", "size": "Taille", "kinds": "Pièce",
+          "fields": "Champs corrigés", "error": "Erreur", "file": "Fichier"}
 
 
 def field_label(name: str) -> str:
     if name.startswith("categories["):
         return DECLARED_FIELD["categories"]
-    return DECLARED_FIELD.get(name, name)
+    if name in DECLARED_FIELD:
+        return DECLARED_FIELD[name]
+    return FIELD.get(name.rsplit(".", 1)[-1], "Champ")
+
+
+def plain(message: str) -> str:
+    """A validation message with the codes of the declared values in French ("titre_formation" ->
+    "« Titre après formation »"): the schema's messages name codes, a person reads labels."""
+    def label(match: re.Match) -> str:
+        word = match.group(0)
+        for table in (PROCEDURE, MOTIF, TRAINING):
+            if word in table:
+                return f"« {table[word]} »"
+        return word
+
+    codes = sorted({*PROCEDURE, *MOTIF, "levee_78"}, key=len, reverse=True)
+    return re.sub(r"\b(" + "|".join(re.escape(c) for c in codes) + r")\b", label, message or "")
+
+
+def code_label(code: str | None) -> str:
+    return CODE.get(code or "", "Autre constat")
+
+
+def status_label(status: str | None) -> str:
+    return STATUS.get(status or "", "Statut inconnu")
+
+
+@lru_cache(maxsize=1)
+def countries() -> tuple[tuple[str, str], ...]:
+    """(code, French name) of ISO 3166-1 alpha-3 and ICAO nationality codes, sorted by French name."""
+    rows = []
+    for line in COUNTRIES_FILE.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            code, name = line.split("\t", 1)
+            rows.append((code, name))
+    return tuple(sorted(rows, key=lambda r: fold(r[1])))
+
+
+@lru_cache(maxsize=1)
+def country_names() -> dict[str, str]:
+    return dict(countries())
+
+
+def country(code: str | None) -> str:
+    if not code:
+        return "—"
+    return country_names().get(str(code).upper(), str(code).upper())
+
+
+# --- dates, times, sizes -------------------------------------------------------------------------
+
+_ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def day(value: Any) -> str:
+    """A date as dd/mm/yyyy (ISO text, date or datetime; a datetime is taken in Paris time)."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, datetime):
+        return _paris(value).strftime("%d/%m/%Y")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    text = str(value)
+    match = _ISO_DAY.match(text)
+    if match:
+        return f"{match.group(3)}/{match.group(2)}/{match.group(1)}"
+    parsed = _parse_datetime(text)
+    return _paris(parsed).strftime("%d/%m/%Y") if parsed else text
+
+
+def when(value: Any) -> str:
+    """A moment as 'dd/mm/yyyy à HH:MM', Paris time (stored times are UTC)."""
+    if value is None or value == "":
+        return "—"
+    moment = value if isinstance(value, datetime) else _parse_datetime(str(value))
+    if moment is None:
+        return str(value)
+    return _paris(moment).strftime("%d/%m/%Y à %H:%M")
+
+
+def _parse_datetime(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _paris(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(PARIS)
+
+
+def today_paris() -> date:
+    return datetime.now(PARIS).date()
+
+
+def size(n: Any) -> str:
+    """A byte count as a person reads it: 139 Ko, 2,4 Mo."""
+    try:
+        n = int(n)
+    except (TypeError, ValueError):
+        return "—"
+    if n < 1024:
+        return f"{n} octets"
+    if n < 1024 * 1024:
+        return f"{round(n / 1024)} Ko"
+    megabytes = n / (1024 * 1024)
+    return f"{megabytes:.0f} Mo" if megabytes == int(megabytes) else f"{megabytes:.1f} Mo".replace(".", ",")
+
+
+# --- values --------------------------------------------------------------------------------------
 
 
 def show(value: Any) -> str:
-    """A field value as a person reads it."""
+    """A value as a person reads it (dates dd/mm/yyyy, booleans oui/non, lists joined)."""
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
@@ -122,22 +314,70 @@ def show(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(show(v) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k} : {show(v)}" for k, v in value.items() if not isinstance(v, dict))
+        return ", ".join(show(v) for v in value.values() if not isinstance(v, (dict, list)))
     text = str(value)
-    if len(text) == 10 and text[4] == "-" and text[7] == "-" and text[:4].isdigit():
-        return f"{text[8:10]}/{text[5:7]}/{text[:4]}"
+    if _ISO_DAY.match(text):
+        return day(text)
     return text
+
+
+def field_value(name: str, value: Any) -> str:
+    """A read or declared field value in French: countries by name, codes of values spelled out."""
+    if value is None or value == "":
+        return "—"
+    if name == "nationality":
+        return country(str(value))
+    if name == "two_d_doc" and isinstance(value, dict):
+        signed = value.get("signature_valid")
+        return "présent, signature vérifiée" if signed else "présent, signature non vérifiée"
+    if name == "categories" and isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    table = VALUES.get(name)
+    if table is not None and isinstance(value, str):
+        return table.get(value, table.get(value.lower(), show(value)))
+    return show(value)
+
+
+def audit_details(action: str, details: dict[str, Any]) -> str:
+    """The details of a journal line in French: 'Taille : 139 Ko · Pièce : Passeport'."""
+    parts = []
+    for key, value in (details or {}).items():
+        if value in (None, "", []) or key not in DETAIL:
+            continue
+        if key in ("status", "previous"):
+            text = status_label(value)
+        elif key == "code":
+            text = code_label(value)
+        elif key == "size":
+            text = size(value)
+        elif key == "source":
+            text = SOURCE.get(value, "autre")
+        elif key == "trigger":
+            text = TRIGGER.get(value, "autre")
+        elif key == "kinds":
+            text = ", ".join(KIND.get(k, "document") for k in value) if isinstance(value, list) else "document"
+        elif key == "fields":
+            text = ", ".join(field_label(f) for f in value) if isinstance(value, list) else "—"
+        elif key == "error":
+            text = "erreur technique (voir le journal du serveur)"
+        else:
+            text = show(value)
+        parts.append(f"{DETAIL[key]} : {text}")
+    return " · ".join(parts)
 
 
 @dataclass
 class FieldRow:
-    """One line of the reviewer's side-by-side table."""
+    """One line of the reviewer's side-by-side table, with where the value was read."""
 
     name: str
     label: str
     read: str
     declared: str | None
     differs: bool
+    page: int | None = None
+    box: list[float] | None = None
+    confidence: float | None = None
 
 
 def _person(declared: dict, holder: str) -> dict:
@@ -152,13 +392,29 @@ def _tokens(value: Any) -> list[str]:
     return name_tokens(str(value or ""))
 
 
-def compare_fields(fields: dict[str, Any], declared: dict[str, Any], holder: str = "applicant") -> list[FieldRow]:
+def _where(evidence: dict[str, Any] | None, name: str) -> tuple[int | None, list[float] | None, float | None]:
+    """Page, box and confidence of a field from a piece's evidence (None when it has no place)."""
+    fields = (evidence or {}).get("fields")
+    entry = fields.get(name) if isinstance(fields, dict) else None
+    if not isinstance(entry, dict):
+        return None, None, None
+    box = entry.get("box")
+    valid = (isinstance(box, (list, tuple)) and len(box) == 4 and all(isinstance(v, (int, float)) for v in box)
+             and box[2] > 0 and box[3] > 0)
+    page = entry.get("page")
+    confidence = entry.get("confidence")
+    return (page if isinstance(page, int) else None, [float(v) for v in box] if valid else None,
+            float(confidence) if isinstance(confidence, (int, float)) else None)
+
+
+def compare_fields(fields: dict[str, Any], declared: dict[str, Any], holder: str = "applicant",
+                   evidence: dict[str, Any] | None = None) -> list[FieldRow]:
     """Read fields beside the declared values of the piece's holder; `differs` marks a mismatch."""
     person = _person(declared, holder)
     address = (declared.get("applicant") or {}).get("address") or {}
     rows = []
     for name, value in fields.items():
-        label = FIELD.get(name, name)
+        label = FIELD.get(name, "Autre information")
         want: Any = None
         differs = False
         if name == "surname":
@@ -192,5 +448,24 @@ def compare_fields(fields: dict[str, Any], declared: dict[str, Any], holder: str
             differs = bool(want) and set(_tokens(want)) - set(_tokens(value)) != set()
         elif name == "mrz_valid":
             differs = value is False
-        rows.append(FieldRow(name, label, show(value), None if want is None else show(want), differs))
+        page, box, confidence = _where(evidence, name)
+        rows.append(FieldRow(name, label, field_value(name, value),
+                             None if want is None else field_value(name, want), differs, page, box, confidence))
     return rows
+
+
+def frames(evidence: dict[str, Any] | None) -> dict[str, dict[str, int]]:
+    """The upright frame of each page ({"1": {"width", "height", "rotation"}}) from a piece's evidence."""
+    out = {}
+    raw = (evidence or {}).get("frames")
+    if isinstance(raw, dict):
+        for page, frame in raw.items():
+            if not isinstance(frame, dict):
+                continue
+            width, height, rotation = frame.get("width"), frame.get("height"), frame.get("rotation", 0)
+            if frame.get("flattened"):
+                continue  # boxes of a page straightened in perspective do not fall on the page as shown
+            if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0 \
+                    and rotation in (0, 90, 180, 270):
+                out[str(page)] = {"width": width, "height": height, "rotation": rotation}
+    return out

@@ -18,10 +18,11 @@ from starlette.datastructures import UploadFile
 from intake.dossier import CATEGORIES, MOTIFS, PROCEDURES, SEXES, TRAININGS, DossierError
 from intake.settings import get_settings
 from intake.web import csrf, labels, operations
-from intake.web.auth import Account, LoginThrottled, authenticate, get_account
+from intake.web.auth import Account, LoginThrottled, authenticate, form_idempotency_key, get_account
 from intake.web.forms import declared_from_form, form_from_declared
 from intake.web.operations import Invalid
 from intake.web.previews import PreviewError, page_png
+from intake.web.templating import LoginRequired, templates
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,6 @@ def current_account(request: Request) -> Account | None:
 
 
 def _user(request: Request) -> Account:
-    from intake.web.app import LoginRequired
-
     account = current_account(request)
     if account is None:
         raise LoginRequired()
@@ -51,8 +50,6 @@ def _user(request: Request) -> Account:
 
 
 def _render(request: Request, name: str, context: dict, status: int = 200) -> HTMLResponse:
-    from intake.web.app import templates
-
     context.setdefault("user", None)
     context["csrf_token"] = csrf.token(request)
     context["flashes"] = request.session.pop("flash", [])
@@ -136,10 +133,13 @@ async def logout(request: Request):
 
 
 @router.get("/dossiers")
-def dossiers_page(request: Request, statut: str | None = None):
+def dossiers_page(request: Request, statut: str | None = None, q: str | None = None, action: str | None = None):
     account = _user(request)
-    rows = operations.list_dossiers(account, status=statut or None)
-    return _render(request, "dossiers.html", {"user": account, "rows": rows, "statut": statut or ""})
+    statut = statut if statut in labels.FILTER_STATUSES else ""
+    rows = operations.list_dossiers(account, status=statut or None, search=q or None, action=bool(action),
+                                    by_shown=True)
+    return _render(request, "dossiers.html", {"user": account, "rows": rows, "statut": statut, "q": q or "",
+                                              "action": bool(action), "statuses": labels.FILTER_STATUSES})
 
 
 def _form_name(error: DossierError | None) -> str | None:
@@ -155,11 +155,21 @@ def _form_name(error: DossierError | None) -> str | None:
     return path.rsplit(".", 1)[-1]
 
 
-def _form_context(account: Account, values: dict, error: DossierError | None = None) -> dict:
+def _form_context(account: Account, values: dict, error: DossierError | None = None,
+                  dossier: dict | None = None) -> dict:
     return {"user": account, "values": values, "error": error,
             "error_label": labels.field_label(error.field) if error else None, "error_field": _form_name(error),
             "procedures": PROCEDURES, "motifs": MOTIFS, "categories": CATEGORIES, "sexes": SEXES,
-            "trainings": TRAININGS}
+            "trainings": TRAININGS, "countries": labels.countries(), "today": labels.today_paris().isoformat(),
+            "dossier": dossier}
+
+
+def _duplicate_warning(request: Request, account: Account, reference: str, dossier_id: int) -> None:
+    others = operations.duplicate_references(account, reference, exclude_id=dossier_id)
+    if others:
+        _flash(request, f"Attention : la référence « {reference} » est déjà utilisée par "
+                        f"{len(others)} autre(s) dossier(s) de votre auto-école. Vérifiez qu'il ne s'agit pas "
+                        "d'un doublon.", "warn")
 
 
 @router.get("/dossiers/nouveau")
@@ -179,11 +189,56 @@ async def new_dossier(request: Request):
     form = await request.form()
     data = declared_from_form(form, [c for c in form.getlist("categories") if isinstance(c, str)])
     try:
-        dossier_id = await run_in_threadpool(operations.create_dossier, account, data, "web")
+        # The same form sent twice (a double click, a resubmit) in one session creates one dossier.
+        dossier_id = await run_in_threadpool(operations.create_dossier, account, data, "web",
+                                             form_idempotency_key(request, data))
     except DossierError as exc:
         return _render(request, "new_dossier.html", _form_context(account, form_from_declared(data), exc),
                        status=422)
     _flash(request, "Dossier créé. Déposez maintenant les pièces.")
+    _duplicate_warning(request, account, str(data.get("reference") or ""), dossier_id)
+    return _back(f"/dossiers/{dossier_id}")
+
+
+@router.get("/dossiers/{dossier_id}/modifier")
+def edit_dossier_page(request: Request, dossier_id: int):
+    account = _user(request)
+    if account.role not in ("school", "admin"):
+        raise operations.Forbidden("Seules les auto-écoles corrigent les données déclarées.")
+    detail = operations.dossier_detail(account, dossier_id)
+    return _render(request, "new_dossier.html",
+                   _form_context(account, form_from_declared(detail["declared"]), dossier=detail))
+
+
+@router.post("/dossiers/{dossier_id}/modifier")
+async def edit_dossier(request: Request, dossier_id: int):
+    await csrf.check(request)
+    account = _user(request)
+    form = await request.form()
+    data = declared_from_form(form, [c for c in form.getlist("categories") if isinstance(c, str)])
+    try:
+        changed = await run_in_threadpool(operations.update_declared, account, dossier_id, data)
+    except DossierError as exc:
+        detail = operations.dossier_detail(account, dossier_id)
+        return _render(request, "new_dossier.html",
+                       _form_context(account, form_from_declared(data), exc, dossier=detail), status=422)
+    if changed:
+        _flash(request, "Données corrigées (" + ", ".join(labels.field_label(f) for f in changed)
+               + ") : le dossier est vérifié à nouveau.")
+        _duplicate_warning(request, account, str(data.get("reference") or ""), dossier_id)
+    else:
+        _flash(request, "Aucune donnée modifiée.")
+    return _back(f"/dossiers/{dossier_id}")
+
+
+@router.post("/dossiers/{dossier_id}/pieces/{upload_id}/supprimer")
+async def delete_piece(request: Request, dossier_id: int, upload_id: int):
+    await csrf.check(request)
+    account = _user(request)
+    await run_in_threadpool(operations.delete_upload, account, dossier_id, upload_id)
+    if _wants_json(request):
+        return JSONResponse({"deleted": upload_id}, status_code=202)
+    _flash(request, "Pièce supprimée : le dossier est vérifié à nouveau.")
     return _back(f"/dossiers/{dossier_id}")
 
 
@@ -195,8 +250,11 @@ def dossier_page(request: Request, dossier_id: int):
     # The state first: if the check ends while the page is built, the first poll sees a change.
     state = operations.dossier_state(account, dossier_id)
     detail = operations.dossier_detail(account, dossier_id)
+    settings = get_settings()
     return _render(request, "dossier.html", {"user": account, "d": detail, "signature": state["signature"],
-                                             "max_mb": get_settings().max_file_bytes // (1024 * 1024)})
+                                             "max_bytes": settings.max_file_bytes,
+                                             "max_files": settings.max_dossier_files,
+                                             "max_mb": labels.size(settings.max_file_bytes)})
 
 
 @router.get("/dossiers/{dossier_id}/etat")
@@ -212,6 +270,22 @@ def dossier_fragment(request: Request, dossier_id: int):
     account = _user(request)
     detail = operations.dossier_detail(account, dossier_id)
     return _render(request, "_dossier_live.html", {"user": account, "d": detail})
+
+
+@router.get("/dossiers/{dossier_id}/depot-ants.zip")
+async def export_download(request: Request, dossier_id: int):
+    """The pieces ready to file on the ANTS site, with the check report (issue 21); refused with the
+    reason while the dossier is not complete."""
+    from intake.web.api import export_response
+
+    return await run_in_threadpool(export_response, _user(request), dossier_id)
+
+
+@router.get("/dossiers/{dossier_id}/rapport.pdf")
+async def report_download(request: Request, dossier_id: int):
+    from intake.web.api import export_response
+
+    return await run_in_threadpool(export_response, _user(request), dossier_id, True)
 
 
 async def _files_from(request: Request, field: str) -> tuple[list[tuple[str, object]], object]:
@@ -257,28 +331,62 @@ async def replace_piece(request: Request, dossier_id: int, upload_id: int):
 
 
 @router.get("/pieces/{upload_id}/pages/{page}.png")
-def page_image(request: Request, upload_id: int, page: int, largeur: int = 1600):
+def page_image(request: Request, upload_id: int, page: int, largeur: int = 1600, tour: int = 0):
+    """A page as the pipeline rendered it; `tour` (0, 90, 180, 270) turns it upright as the reader
+    did, so that the boxes of the fields (given in the upright frame) fall on their values."""
     account = _user(request)
     path, sha, _name = operations.upload_file_path(account, upload_id)
     try:
         png = page_png(path, sha, page, largeur)
+        if tour % 360:
+            png = _turned(png, tour % 360)
     except PreviewError as exc:
         return Response(exc.message, status_code=404, media_type="text/plain; charset=utf-8")
     return FileResponse(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
+def _turned(png, degrees: int):
+    """The cached preview turned by a quarter turn (cached beside it)."""
+    import os
+    import tempfile
+
+    import cv2
+
+    from intake.extractors.orient import rotate_quarter
+
+    if degrees not in (90, 180, 270):
+        raise PreviewError("Rotation inconnue.")
+    target = png.with_name(f"{png.stem}-r{degrees}.png")
+    if target.exists():
+        return target
+    image = cv2.imread(str(png), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise PreviewError("La page n'a pas pu être convertie en image.")
+    ok, encoded = cv2.imencode(".png", rotate_quarter(image, degrees))
+    if not ok:
+        raise PreviewError("La page n'a pas pu être convertie en image.")
+    fd, tmp = tempfile.mkstemp(dir=png.parent, prefix=".preview-")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(encoded.tobytes())
+    os.replace(tmp, target)
+    return target
 
 
 # --- the reviewers' side -----------------------------------------------------------------------
 
 
 @router.get("/revue")
-def queue_page(request: Request, code: str | None = None, statut: str | None = None, ecole: str | None = None):
+def queue_page(request: Request, code: str | None = None, statut: str | None = None, ecole: str | None = None,
+               q: str | None = None, action: str | None = None):
     account = _user(request)
+    statuses = ("waiting", "requested", "incomplete", "needs_review", "failed", "pending")
+    statut = statut if statut in statuses else ""
     rows = operations.list_dossiers(account, status=statut or None, school=ecole or None, code=code or None,
-                                    queue=True)
+                                    queue=True, search=q or None, action=bool(action), by_shown=True)
+    codes = sorted(operations.open_codes(), key=lambda c: labels.code_label(c))
     return _render(request, "queue.html", {
-        "user": account, "rows": rows, "code": code or "", "statut": statut or "", "ecole": ecole or "",
-        "codes": operations.open_codes(), "schools": operations.schools(),
-        "statuses": ("incomplete", "needs_review", "failed", "pending")})
+        "user": account, "rows": rows, "code": code or "", "statut": statut, "ecole": ecole or "", "q": q or "",
+        "action": bool(action), "codes": codes, "schools": operations.schools(), "statuses": statuses})
 
 
 @router.get("/revue/{dossier_id}")
@@ -286,12 +394,21 @@ def review_page(request: Request, dossier_id: int):
     account = _user(request)
     if not account.is_reviewer:
         raise operations.Forbidden("Page réservée aux vérificateurs.")
+    # The state first: if the dossier changes while the page is built, the first poll sees it.
+    state = operations.dossier_state(account, dossier_id)
     detail = operations.dossier_detail(account, dossier_id)
     declared = detail["declared"]
     for upload in detail["uploads"]:
+        frames: dict[str, dict] = {}
         for piece in upload["pieces"]:
-            piece["rows"] = labels.compare_fields(piece["fields"], declared, piece["holder"])
-    return _render(request, "review.html", {"user": account, "d": detail,
+            piece["rows"] = labels.compare_fields(piece["fields"], declared, piece["holder"], piece["evidence"])
+            frames.update(labels.frames(piece["evidence"]))
+        upload["frames"] = frames
+        for piece in upload["pieces"]:
+            for row in piece["rows"]:
+                if row.box and str(row.page or piece["page"]) not in frames:
+                    row.box = None  # no frame to draw it in: no box rather than a box in the wrong place
+    return _render(request, "review.html", {"user": account, "d": detail, "signature": state["signature"],
                                             "mine": detail["claimed_by"] == account.username})
 
 
