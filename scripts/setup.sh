@@ -30,5 +30,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]" 2>&1 | grep -v -E "^(WARNING|  )" || true
+# Bytecode compiled now, not at the first `intake check` (an editable install has none of its own).
+.venv/bin/python -m compileall -q -j 0 intake models fixtures bench >/dev/null || true
 .venv/bin/python -c "import intake, cv2, pytesseract, dramatiq, sqlalchemy" || { echo "setup: the virtualenv is broken" >&2; exit 1; }
 echo "setup: ready (.venv/bin/intake)" >&2

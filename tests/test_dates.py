@@ -137,3 +137,17 @@ def test_a_labelled_date_whose_slashes_were_read_as_ones_is_still_the_date():
         ("2025-12-22", "issue"), ("2026-02-06", "due"), ("2026-09-03", "issue")]
     # and the bare number is no date
     assert not any(c.text == "0311012024" for c in found)
+
+
+@pytest.mark.parametrize("text,role,expected", [
+    ("Le samedi 3 octobre 2026 à 12:33", "issue", date(2026, 10, 3)),
+    ("Photo réalisée le sam. 3 oct. 2026", "photo", date(2026, 10, 3)),
+    ("Prise de vue le 03/10/26 à 9h39", "photo", date(2026, 10, 3)),
+    ("Date de prise de vue : 03-10-2026", "photo", date(2026, 10, 3)),
+])
+def test_a_weekday_or_a_short_year_keeps_the_label_of_the_date(text, role, expected):
+    # Given an e-photo sheet's date line with a weekday, or a two-digit year and an hour
+    # When its dates are found
+    chosen = pick(find_dates(text), role)
+    # Then the date is found with the role its label gives
+    assert chosen is not None and chosen.date == expected

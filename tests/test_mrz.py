@@ -200,3 +200,76 @@ def test_a_name_letter_with_a_close_runner_up_gives_the_other_reading_too():
     cni = compose_fr_cni("DA SILVA", ["MAEL"], "120375123456", date(2006, 10, 15), "M")
     protected = parse_candidates(_candidates(cni, {(0, 5): ("O", 0.07)}), "fr_cni_2x36")
     assert protected.name_readings == []
+
+
+# --- issue 16: long document numbers, bands alone, cards on a table ---------------------------------
+def _td1_long_number(number: str) -> list[str]:
+    """A TD1 MRZ whose document number is longer than nine characters (ICAO 9303-5, note j):
+    nine in the number field, '<' as its check digit, the rest and the whole number's check digit
+    at the start of the optional data."""
+    from intake.icao import check_digit
+
+    head, rest = number[:9], number[9:]
+    line1 = ("IDBEL" + head + "<" + rest + check_digit(number)).ljust(30, "<")
+    birth, expiry = "850112", "300415"
+    line2 = birth + check_digit(birth) + "M" + expiry + check_digit(expiry) + "BEL" + "85011212345"
+    composite = line1[5:30] + line2[0:7] + line2[8:15] + line2[18:29]
+    line2 += check_digit(composite)
+    return [line1, line2, "DUPONT<<JEAN<LUC".ljust(30, "<")]
+
+
+def test_a_td1_number_longer_than_nine_characters_is_read_whole_and_checked():
+    # Given a Belgian-style eID MRZ whose 12-digit card number continues in the optional data
+    lines = _td1_long_number("592123456789")
+    # When it is parsed
+    result = parse_mrz(lines)
+    # Then the whole number is read and its check digit (over the 12 characters) holds
+    assert result.fields["document_number"] == "592123456789"
+    assert result.checks["number"] and result.valid
+
+
+def test_the_icao_example_of_a_long_document_number():
+    # Given ICAO 9303-5's own example of a long document number (D23145890734, check digit 9)
+    lines = ["I<UTOD23145890<7349<<<<<<<<<<<", "7408122F1204159UTO<<<<<<<<<<<6", "ERIKSSON<<ANNA<MARIA<<<<<<<<<<"]
+    result = parse_mrz(lines)
+    assert result.valid and result.fields["document_number"] == "D23145890734"
+
+
+@pytest.mark.parametrize("fmt", ["td1", "td3", "fr_cni_2x36"])
+def test_an_mrz_band_photographed_alone_at_low_resolution_is_read(fmt):
+    # Given only the MRZ band of a document, cropped tight, 6 to 9 pixels per character
+    image, lines, fields = specimen(77, fmt, "band_alone")
+    assert max(image.shape[:2]) < 450
+    # When its MRZ is read
+    result = read_mrz(image)
+    # Then it is read exactly
+    assert result is not None and result.valid
+    assert all(result.fields.get(k) == fields[k] for k in ("document_number", "birth_date", "expiry_date"))
+
+
+@pytest.mark.parametrize("seed,fmt", [(2001, "td2"), (2006, "td3"), (2015, "fr_cni_2x36"), (2016, "td1")])
+def test_a_card_photographed_on_a_cluttered_table_is_read(seed, fmt):
+    # Given a card photographed on a table among printed papers: in perspective, turned, shadowed
+    image, lines, fields = specimen(seed, fmt, "table")
+    # When its MRZ is read
+    result = read_mrz(image)
+    # Then the key fields are read exactly, and the box is inside the photo turned upright
+    assert result is not None and result.valid
+    assert all(result.fields.get(k) == fields[k] for k in ("document_number", "birth_date", "expiry_date"))
+    h, w = image.shape[:2]
+    if result.rotation % 180:
+        h, w = w, h
+    x, y, bw, bh = result.box
+    assert 0 <= x and 0 <= y and bw > 0 and bh > 0 and x + bw <= w and y + bh <= h
+
+
+def test_a_page_that_is_an_mrz_band_alone_is_an_identity_piece_not_too_small():
+    # Given an upload that is only the MRZ band of a French laminated card, 40 px high
+    from intake.extractors.page import read_page
+
+    image, lines, fields = specimen(78, "fr_cni_2x36", "band_alone")
+    # When the page is read
+    page = read_page(image, 1)
+    # Then it is the identity card, read from its MRZ, and not refused as too small
+    assert page.unreadable is None
+    assert page.kind == "identity_card" and page.fields["document_number"] == fields["document_number"]

@@ -161,7 +161,93 @@ def phone_photo(card: np.ndarray, rng: random.Random) -> np.ndarray:
     return jpeg(out, rng.randint(55, 80))
 
 
-DEGRADATIONS = ["clean", "rot90", "rot180", "rot270", "skew", "blur", "jpeg40", "a4_front_back", "phone"]
+def _cluttered_table(out_w: int, out_h: int, rng: random.Random) -> np.ndarray:
+    """A table seen from above: wood-like grain, papers with print, a dark object, noise."""
+    nprng = np.random.default_rng(rng.randint(0, 10**6))
+    base = np.array(rng.choice([(60, 90, 130), (40, 60, 90), (90, 90, 90), (150, 160, 170), (30, 30, 35)]), np.float32)
+    yy, xx = np.mgrid[0:out_h, 0:out_w].astype(np.float32)
+    grain = np.sin(xx / rng.uniform(6, 20) + 3 * np.sin(yy / rng.uniform(40, 120))) * rng.uniform(5, 20)
+    table = base[None, None, :] + grain[..., None]
+    table = Image.fromarray(np.clip(table, 0, 255).astype(np.uint8)[..., ::-1].copy())
+    draw = ImageDraw.Draw(table)
+    sans = ImageFont.truetype(SANS, rng.randint(14, 26))
+    for _ in range(rng.randint(1, 3)):  # sheets of paper with lines of print, partly under the card
+        x0, y0 = rng.randint(-out_w // 4, out_w // 2), rng.randint(-out_h // 4, out_h // 2)
+        x1, y1 = x0 + rng.randint(out_w // 4, out_w // 2), y0 + rng.randint(out_h // 4, out_h // 2)
+        draw.rectangle([x0, y0, x1, y1], fill=(235, 235, 228))
+        for k in range(y0 + 20, y1 - 20, rng.randint(28, 40)):
+            words = " ".join(rng.choice(["Facture", "montant", "EUR", "le", "total", "12,40", "client",
+                                         "<<<", "ABONNEMENT", "2024"]) for _ in range(12))
+            draw.text((x0 + 15, k), words, font=sans, fill=(50, 50, 50))
+    for _ in range(rng.randint(0, 2)):  # a phone, keys: dark blobs
+        cx, cy, r = rng.randint(0, out_w), rng.randint(0, out_h), rng.randint(40, out_w // 6)
+        draw.ellipse([cx - r, cy - r // 2, cx + r, cy + r // 2], fill=(20, 20, 25))
+    out = cv2.cvtColor(np.asarray(table), cv2.COLOR_RGB2BGR).astype(np.float32)
+    out += nprng.normal(0, 6, out.shape)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def table_photo(card: np.ndarray, rng: random.Random) -> np.ndarray:
+    """The card photographed on a cluttered table, as a school's client does: in perspective
+    (tilted up to about 35 degrees), turned any way, small in the picture (its long side a third
+    to a half of the photo), a shadow across part of it, a glare spot, blur and JPEG."""
+    h, w = card.shape[:2]
+    photo_w = rng.randint(1600, 2600)
+    photo_h = int(photo_w * rng.choice([0.75, 1.33]))
+    card_w = rng.uniform(0.33, 0.5) * min(photo_w, photo_h) * 1.3
+    card_h = card_w * h / w
+    # the card's corners: a rectangle, foreshortened on one side (tilt), turned, moved
+    tilt = rng.uniform(0.0, 0.3)
+    half_w, half_h = card_w / 2, card_h / 2
+    if rng.random() < 0.5:  # far edge at the top or bottom
+        top = 1 - tilt if rng.random() < 0.5 else 1.0
+        bottom = 1 - tilt if top == 1.0 else 1.0
+        pts = np.float32([[-half_w * top, -half_h], [half_w * top, -half_h], [half_w * bottom, half_h],
+                          [-half_w * bottom, half_h]])
+    else:  # far edge at the left or right
+        left = 1 - tilt if rng.random() < 0.5 else 1.0
+        right = 1 - tilt if left == 1.0 else 1.0
+        pts = np.float32([[-half_w, -half_h * left], [half_w, -half_h * right], [half_w, half_h * right],
+                          [-half_w, half_h * left]])
+    angle = np.radians(rng.choice([0, 90, 180, 270]) + rng.uniform(-25, 25))
+    rot = np.float32([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    pts = pts @ rot.T
+    pts += np.float32([photo_w / 2 + rng.uniform(-0.1, 0.1) * photo_w, photo_h / 2 + rng.uniform(-0.1, 0.1) * photo_h])
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    m = cv2.getPerspectiveTransform(src, pts)
+    table = _cluttered_table(photo_w, photo_h, rng)
+    out = cv2.warpPerspective(card, m, (photo_w, photo_h), flags=cv2.INTER_AREA,
+                              borderMode=cv2.BORDER_TRANSPARENT, dst=table.copy()).astype(np.float32)
+    yy, xx = np.mgrid[0:photo_h, 0:photo_w].astype(np.float32)
+    # a soft shadow over a part of the picture (a hand, the phone), and uneven light
+    sx, sy = rng.uniform(0, photo_w), rng.uniform(0, photo_h)
+    nx, ny = np.cos(rng.uniform(0, 6.28)), np.sin(rng.uniform(0, 6.28))
+    side = ((xx - sx) * nx + (yy - sy) * ny) / (0.05 * photo_w)
+    shadow = 1.0 - rng.uniform(0.2, 0.45) / (1.0 + np.exp(-side))
+    light = 1.0 + rng.uniform(-0.25, 0.25) * (xx / photo_w - 0.5)
+    out *= (shadow * light)[..., None]
+    # a glare spot
+    gx, gy, gr = rng.uniform(0, photo_w), rng.uniform(0, photo_h), rng.uniform(0.03, 0.08) * photo_w
+    out += (rng.uniform(40, 90) * np.exp(-((xx - gx) ** 2 + (yy - gy) ** 2) / (2 * gr * gr)))[..., None]
+    out += np.random.default_rng(rng.randint(0, 10**6)).normal(0, 5, out.shape)
+    out = np.clip(out, 0, 255).astype(np.uint8)
+    out = blur(out, rng.uniform(0.5, 1.2))
+    return jpeg(out, rng.randint(50, 80))
+
+
+def mrz_band_alone(card: np.ndarray, lines: list[str], rng: random.Random) -> np.ndarray:
+    """Only the MRZ band, cropped tight from a photo and small: 6 to 9 px per character."""
+    h, w = card.shape[:2]
+    band_h = int((len(lines) * 4.3 + 2.5) * MM)
+    band = card[h - band_h - int(2.5 * MM):h - int(1.5 * MM), :]
+    pitch = rng.uniform(6.0, 9.0)
+    f = pitch / PITCH
+    small = cv2.resize(band, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    return jpeg(blur(small, rng.uniform(0.3, 0.6)), rng.randint(60, 90))
+
+
+DEGRADATIONS = ["clean", "rot90", "rot180", "rot270", "skew", "blur", "jpeg40", "a4_front_back", "phone",
+                "table", "band_alone"]
 
 
 def degrade(card: np.ndarray, how: str, rng: random.Random) -> np.ndarray:
@@ -181,13 +267,18 @@ def degrade(card: np.ndarray, how: str, rng: random.Random) -> np.ndarray:
         return on_page(front, card)
     if how == "phone":
         return phone_photo(card, rng)
+    if how == "table":
+        return table_photo(card, rng)
     raise ValueError(how)
 
 
 def specimen(seed: int, fmt: str, how: str) -> tuple[np.ndarray, list[str], dict]:
     rng = random.Random(seed)
     lines, fields = random_identity(rng, fmt)
-    return degrade(render_document(lines, fmt, rng), how, rng), lines, fields
+    card = render_document(lines, fmt, rng)
+    if how == "band_alone":
+        return mrz_band_alone(card, lines, rng), lines, fields
+    return degrade(card, how, rng), lines, fields
 
 
 # --- the specimens themselves must be sound, or every figure built on them is wrong -------------

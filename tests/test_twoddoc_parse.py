@@ -273,3 +273,47 @@ def test_given_a_shared_particle_only_when_compared_then_the_names_contradict():
     doc = parse_2ddoc(make_2ddoc_message("01", {"10": "M/DE LA FONTAINE/ANTOINE"}, date(2026, 1, 5)))
     assert contradictions(doc, {"holder_name": "MME ALICE DE LUCA"}) == ["holder_name"]
     assert contradictions(doc, {"holder_name": "ANTOINE DE LA F0NTAINE"}) == []
+
+
+# --- issue 16: types no requirement uses are still decoded and reported ----------------------------
+# The ANTS specification's test code of type 08 (the MRZ of a passport), signed by FR00/0001.
+SPECIMEN_V03_MRZ = (
+    "DC03FR000001092D163608016FP FRASPECIMEN  NATACHA                      07CD123044FRA7307122F1603062"
+    "              04\x1d\x1fTYXD5GHXKAQ52NCB4IZGXJFYIYTX7UR5SIG7DPDJOS3KOW67ESGECFXFTZFE3MO263SYM7KY2GTNO"
+    "R4Z5RROT7XDCOCTW3I7OREONIY"
+)
+
+
+def test_given_the_ants_mrz_specimen_when_parsed_then_its_type_signature_and_mrz_fields_are_reported():
+    # Given the ANTS test code of type 08, which carries a passport's MRZ (fillers written as spaces)
+    doc = parse_2ddoc(SPECIMEN_V03_MRZ)
+    doc.signature_valid = verify_2ddoc(doc, SHIPPED_CERTS)
+    # When it is given as the contract's object
+    out = doc.to_contract()
+    # Then its type, label and verified signature are there, with the MRZ's key fields
+    assert out["type"] == "08" and doc.label() == "MRZ d'un titre d'identité" and out["signature_valid"] is True
+    assert out["fields"]["document_number"] == "07CD12304" and out["fields"]["mrz_valid"] is True
+    assert out["fields"]["birth_date"] == "1973-07-12" and out["fields"]["expiry_date"] == "2016-03-06"
+    assert out["fields"]["surname"] == "SPECIMEN"
+
+
+def test_given_a_titre_d_identite_code_when_parsed_then_its_one_letter_document_kind_does_not_eat_the_number():
+    # Given a type 07 message laid out as the ANTS test code is (65 = one letter, then 66 the number)
+    message = make_2ddoc_message("07", {"60": "NATACHA", "62": "SPECIMEN", "65": "P", "66": "07CD12304",
+                                        "67": "FR", "68": "F"}, date(2015, 7, 27))
+    # When it is parsed
+    doc = parse_2ddoc(message)
+    # Then every field keeps its value and the identity fields are reported
+    assert doc.fields["65"] == "P" and doc.fields["66"] == "07CD12304" and doc.fields["60"] == "NATACHA"
+    fields = doc.to_contract()["fields"]
+    assert fields["surname"] == "SPECIMEN" and fields["given_names"] == ["NATACHA"]
+    assert fields["document_number"] == "07CD12304" and fields["sex"] == "F"
+
+
+def test_given_an_address_code_when_reported_then_its_fields_are_only_the_address_ones():
+    # Given the ANTS bill specimen (type 01)
+    doc = parse_2ddoc(SPECIMEN_V02_BILL)
+    out = doc.to_contract()
+    # Then its label is the bill's, and no identity field is invented for it
+    assert out["type"] == "01" and doc.label() == "facture"
+    assert "document_number" not in out["fields"] and out["fields"]["postcode"] == "75000"

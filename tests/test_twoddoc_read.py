@@ -162,3 +162,70 @@ def test_given_a_far_phone_photo_when_read_then_found_by_enlarging_the_code_regi
     page = cv2.cvtColor(_page(200, 4), cv2.COLOR_GRAY2BGR)
     photo = degrade.phone_photo(page, random.Random(seed), long_side=1400)
     assert _read_one(photo).signature_valid is True
+
+
+# --- issue 16: a code alone (cropped, small), before any gate -------------------------------------
+def _code_alone(doc_type: str, fields: dict, module_px: int = 3, quiet_modules: int = 4) -> np.ndarray:
+    from fixtures.twoddoc_writer import make_2ddoc_message, sign_2ddoc
+
+    text = sign_2ddoc(make_2ddoc_message(doc_type, fields, ISSUED, authority="FX01", certificate="0001"),
+                      authority="FX01", certificate="0001")
+    return np.array(datamatrix_image(text, module_px=module_px, quiet_modules=quiet_modules))
+
+
+@pytest.fixture
+def fixture_trust_store(monkeypatch):
+    from intake.settings import reset_settings
+
+    monkeypatch.setenv("INTAKE_2DDOC_CERTS", str(CERTS_DIR))
+    reset_settings()
+    yield
+    monkeypatch.delenv("INTAKE_2DDOC_CERTS")
+    reset_settings()
+
+
+def test_given_a_code_cropped_tight_without_its_quiet_zone_when_read_then_found():
+    # Given a scanned 2D-Doc (blurred, resampled) cropped at its edge: no white margin left around it
+    code = _code_alone("01", FIELDS, module_px=3, quiet_modules=1)
+    code = cv2.GaussianBlur(code, (0, 0), 1.0)
+    ys, xs = np.where(code < 128)
+    code = np.ascontiguousarray(code[ys.min():ys.max() + 1, xs.min():xs.max() + 1])
+    assert not zxingcpp.read_barcodes(code, formats=zxingcpp.BarcodeFormat.DataMatrix)
+    # When it is read
+    doc = _read_one(code)
+    # Then it is decoded, typed and its signature verified
+    assert doc.doc_type == "01" and doc.signature_valid is True and doc.postcode() == "44000"
+
+
+@pytest.mark.parametrize("turn", [0, 90, 180, 270])
+def test_given_an_address_code_alone_smaller_than_the_quality_gate_when_the_page_is_read_then_it_is_a_proof_of_address(
+        fixture_trust_store, turn):
+    # Given an upload that is a signed 2D-Doc of type 00 alone, about 170 px, turned any way
+    from intake.extractors.page import read_page
+
+    code = _code_alone("00", FIELDS, module_px=3)
+    assert max(code.shape) < 200
+    code = np.ascontiguousarray(np.rot90(code, turn // 90))
+    # When the page is read
+    page = read_page(cv2.cvtColor(code, cv2.COLOR_GRAY2BGR), 1)
+    # Then it is a proof of address carrying the code's data, not an unreadable page
+    assert page.unreadable is None and page.kind == "proof_of_address"
+    assert page.fields["postcode"] == "44000" and page.fields["city"] == "NANTES"
+    assert page.fields["holder_name"] == "ANNE MARIE LE GALL" and page.fields["issue_date"] == ISSUED.isoformat()
+    assert page.fields["two_d_doc"]["type"] == "00" and page.fields["two_d_doc"]["signature_valid"] is True
+    assert page.evidence["fields"]["postcode"]["protected"] == "signature"
+
+
+def test_given_an_identity_code_alone_when_the_page_is_read_then_its_type_and_fields_are_reported(fixture_trust_store):
+    # Given an upload that is a signed 2D-Doc of type 07 (titre d'identité) alone
+    from intake.extractors.page import read_page
+
+    code = _code_alone("07", {"60": "ANNE MARIE", "62": "LE GALL", "65": "I", "66": "X4RTBPFW4", "68": "F"})
+    # When the page is read
+    page = read_page(cv2.cvtColor(code, cv2.COLOR_GRAY2BGR), 1)
+    # Then no requirement uses it, but it is decoded and reported with its type, signature and fields
+    assert page.unreadable is None
+    two_d = page.fields["two_d_doc"]
+    assert two_d["type"] == "07" and two_d["signature_valid"] is True
+    assert page.evidence["two_d_docs"][0]["label"] == "titre d'identité"
+    assert two_d["fields"]["surname"] == "LE GALL" and two_d["fields"]["document_number"] == "X4RTBPFW4"

@@ -43,6 +43,10 @@ KEYWORDS: dict[str, list[tuple[str, float]]] = {
         ("box", 1), ("internet", 1), ("telephone", 0.5), ("forfait", 1.5), ("mobile", 0.5),
         ("date limite de paiement", 2), ("a payer", 1.5), ("montant a payer", 2), ("echeancier", 1.5),
         ("charges", 1), ("bailleur", 2), ("locataire", 2), ("proprietaire", 1),
+        # wording of bills and notices of any issuer (not only the family-1 fixtures' issuers)
+        ("avis d'imposition", 6), ("votre facture", 2), ("montant a regler", 2), ("a regler avant", 1.5),
+        ("date d'emission", 1.5), ("avis d'echeance", 3), ("releve de compte", 1.5), ("eaux usees", 2),
+        ("redevance", 1),
         ("edf", 2), ("engie", 2), ("totalenergies", 2), ("veolia", 2), ("suez", 2), ("orange", 1),
         ("sfr", 1.5), ("bouygues telecom", 2), ("free mobile", 2), ("freebox", 2), ("eau de paris", 2),
     ],
@@ -56,6 +60,9 @@ KEYWORDS: dict[str, list[tuple[str, float]]] = {
         ("photo signature numerique", 7), ("photo-signature", 5), ("signature numerique", 3),
         ("code photo", 4), ("ants", 1), ("photomaton", 3), ("photographe agree", 3), ("cabine", 1),
         ("planche", 1), ("photo d'identite", 2), ("identifiant photo", 3),
+        # other vendors' wording: the code as a signature number, the shot's date, the ISO norm of photos
+        ("n° de signature", 5), ("numero de signature", 5), ("prise de vue", 3), ("photos d'identite", 2),
+        ("19794-5", 3),
     ],
     "assr": [
         ("attestation scolaire de securite routiere", 8), ("attestation de securite routiere", 7),

@@ -7,7 +7,8 @@ and a role is given from that label: `issue`, `due`, `period`, `birth`, `photo`,
 `other`. The reviewer sees every candidate; `pick` chooses one for a role by label priority.
 
 Forms read: 12/03/2026, 12.03.2026, 12-03-2026, 12/03/26, 12 mars 2026, 1er mars 2026,
-12 MARS 2026, 12 févr. 2026 (abbreviations, with or without accents). A day-month-year that is
+12 MARS 2026, 12 févr. 2026 (abbreviations, with or without accents), with or without a weekday
+before them ("le samedi 3 octobre 2026": the label is the one before the weekday). A day-month-year that is
 not a calendar date (31/02/2026) is no candidate.
 
 Errors: `parse_date(text)` raises `DateParseError` (a ValueError) when the text is not one date;
@@ -169,8 +170,15 @@ def _context(folded: str, start: int, floor: int) -> str:
     return before[-80:]
 
 
+#: A weekday between a label and its date ("Le samedi 3 octobre 2026"): not part of the label.
+_WEEKDAY_TAIL = re.compile(r"\s*\b(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
+                           r"|lun|mar|mer|jeu|ven|sam|dim)\.?,?\s*$")
+
+
 def _label_of(context: str) -> tuple[str, int, str]:
-    """The longest label ending the context decides; on equal length, the first rule."""
+    """The longest label ending the context decides; on equal length, the first rule. A weekday
+    just before the date is passed over to find the label before it."""
+    context = _WEEKDAY_TAIL.sub(" ", context) if _WEEKDAY_TAIL.search(context) else context
     best: tuple[int, str, int, str] | None = None
     for role, prio, rx in _LABEL_RES:
         m = rx.search(context)

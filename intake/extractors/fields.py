@@ -92,6 +92,7 @@ def address_block(lines: list[str]) -> dict[str, str]:
                     [ln for ln in lines[i + 1:j] if any(c.isdigit() for c in ln)]
                 if streets:
                     block["address_line"] = streets[-1].upper() if streets[-1].isupper() else streets[-1]
+                    block["address_line"] = street_part(block["address_line"])
                 break
         if len(block) > len(best):
             best = block
@@ -102,16 +103,135 @@ def address_block(lines: list[str]) -> dict[str, str]:
     if "holder_name" not in best:
         name = labelled_value(lines, ("titulaire du contrat", "nom du titulaire", "titulaire", "locataire",
                                       "nom du client", "client"))
-        if name and _NAME_CHARS.match(name):
+        if name and _NAME_CHARS.match(name) and not is_label_word(name):
             best["holder_name"] = strip_title(name)
     if "postcode" not in best:
         for i, line in enumerate(lines):
             pc = _postcode_city(line)
             if pc and i > 0 and _is_street(lines[i - 1]):
                 best["postcode"], best["city"] = pc
-                best["address_line"] = lines[i - 1]
+                best["address_line"] = street_part(lines[i - 1])
                 break
     return best
+
+
+#: Words that label a party on a page, never a person's name ("BAILLEUR" read as the holder).
+PARTY_LABELS = ("bailleur", "proprietaire", "locataire", "titulaire", "client", "gestionnaire", "mandataire",
+                "destinataire", "expediteur", "adresse", "nom", "prenom", "agence", "syndic")
+#: Labels of the party who is not the holder on a two-party page (the landlord of a rent receipt).
+OTHER_PARTY = ("bailleur", "proprietaire", "gestionnaire", "mandataire", "agence", "syndic")
+
+
+def is_label_word(name: str) -> bool:
+    """True when `name` is only label words ("Bailleur", "LOCATAIRE :"), not a person's name."""
+    words = re.findall(r"[a-z]+", fold_text(name or ""))
+    return bool(words) and all(w in PARTY_LABELS or len(w) <= 2 for w in words)
+
+
+def _column_gap(ws: list) -> float:
+    heights = sorted(w.height for w in ws)
+    return 3.0 * heights[len(heights) // 2]
+
+
+def side_by_side_columns(words) -> list[list[list[str]]]:
+    """The side-by-side parts of a page (tenant and landlord, sender and addressee), top down, each
+    as its [left lines, right lines], from OCR words with boxes; [] when no two rows in a row are
+    cut by a wide gap.
+
+    Tesseract, or the printed-line rebuild, joins the two columns into one line ("MME GUERIN
+    Gestion Carnot Habitat"); here each row is cut where the gap between two words is wider than
+    three word heights, and the words of consecutive cut rows are given to the left or the right
+    column (with the row above and the row below: a label alone over a column, a last line)."""
+    rows: list[list] = []  # [top, bottom, words]
+    for w in sorted(words, key=lambda w: (w.top + w.height / 2, w.left)):
+        if not (w.text or "").strip():
+            continue
+        centre = w.top + w.height / 2
+        if rows and rows[-1][0] <= centre <= rows[-1][1]:
+            rows[-1][2].append(w)
+            rows[-1][0], rows[-1][1] = min(rows[-1][0], w.top), max(rows[-1][1], w.top + w.height)
+        else:
+            rows.append([w.top, w.top + w.height, [w]])
+    cuts: list[tuple[int, float]] = []  # (row index, x of the right column's first word)
+    for i, (_, _, ws) in enumerate(rows):
+        ws.sort(key=lambda w: w.left)
+        gaps = [(b.left - (a.left + a.width), b.left) for a, b in zip(ws, ws[1:])]
+        wide = [x for gap, x in gaps if gap > _column_gap(ws)]
+        if len(wide) == 1:
+            cuts.append((i, wide[0]))
+    runs: list[list[tuple[int, float]]] = []  # consecutive cut rows, cut at about the same x
+    for i, x in cuts:
+        if runs and i == runs[-1][-1][0] + 1 and abs(x - runs[-1][0][1]) < 0.1 * max(x, runs[-1][0][1]):
+            runs[-1].append((i, x))
+        else:
+            runs.append([(i, x)])
+    parts = []
+    for run in (r for r in runs if len(r) >= 2):
+        split = min(x for _, x in run)
+        lo, hi = max(0, run[0][0] - 1), min(len(rows) - 1, run[-1][0] + 1)
+        left, right = [], []
+        for _, _, ws in rows[lo:hi + 1]:
+            l_ws = [w for w in ws if w.left < split - 2]
+            r_ws = [w for w in ws if w.left >= split - 2]
+            if l_ws:
+                left.append(" ".join(w.text for w in l_ws))
+            if r_ws:
+                right.append(" ".join(w.text for w in r_ws))
+        parts.append([left, right])
+    return parts
+
+
+def holder_block_of_columns(parts: list[list[list[str]]]) -> dict[str, str]:
+    """The addressee block of a page's side-by-side parts: the one column of a part that is not
+    labelled as the other party (bailleur, propriétaire...) and reads as a complete address block
+    (holder, postcode); {} when no part has exactly one such column."""
+    for columns in parts:
+        block = _holder_column(columns)
+        if block:
+            return block
+    return {}
+
+
+def _holder_column(columns: list[list[str]]) -> dict[str, str]:
+    found = []
+    for lines in columns:
+        folded = fold_text(" ".join(lines))
+        other = any(re.search(r"\b" + label + r"\b", folded) for label in OTHER_PARTY)
+        block = address_block(lines)
+        if block.get("holder_name") and is_label_word(block["holder_name"]):
+            block.pop("holder_name")
+        if "holder_name" in block and "postcode" in block:
+            found.append((other, block))
+    mine = [b for other, b in found if not other]
+    return mine[0] if len(mine) == 1 else {}
+
+
+_NUMBER_START = re.compile(r"(?<!\S)\d{1,4}(?:\s?(?:bis|ter|[A-Da-d]))?\s+[A-Za-zÀ-ÿ]")
+
+
+def street_part(line: str) -> str:
+    """The street of a line that the OCR joined to the name above it ("M YACINE HADDAD 9 ALLEE
+    DES CERISIERS" -> "9 ALLEE DES CERISIERS") or to specks of it ("me ED 24 RUE EMILE ZOLA"):
+    cut at the house number when what follows it is a street and what precedes it is a title,
+    or at most four words with no digit and no street word (not "BAT A", "RESIDENCE LES PINS")."""
+    m = _NUMBER_START.search(line or "")
+    if not m or m.start() == 0 or not _is_street(line[m.start():]):
+        return line
+    prefix = line[:m.start()]
+    words = re.findall(r"[a-z\-]+", fold_text(prefix))
+    plain = not any(ch.isdigit() for ch in prefix) and len(prefix.split()) <= 4 and \
+        not any(w in STREET_WORDS for w in words)
+    if _TITLE_RE.match(line) or plain:
+        return line[m.start():].strip()
+    return line
+
+
+def _person_like(name: str) -> bool:
+    """A name as bills print it: after a title, or in capitals ("ci-dessus la somme" is prose)."""
+    if _TITLE_RE.match(name or ""):
+        return True
+    letters = [c for c in name or "" if c.isalpha()]
+    return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.9 * len(letters)
 
 
 def _untitled_block(lines: list[str]) -> dict[str, str]:
@@ -151,7 +271,8 @@ def labelled_value(lines: list[str], labels: tuple[str, ...]) -> str | None:
 def subtype_of(text: str) -> str:
     norm = normalise(text)
     words = Words(norm.split())
-    if any(has_phrase(norm, p, words) for p in ("avis d'impot", "impot sur le revenu", "taxe d'habitation",
+    if any(has_phrase(norm, p, words) for p in ("avis d'impot", "avis d'imposition", "impot sur le revenu",
+                                                 "taxe d'habitation",
                                                  "taxe fonciere", "revenu fiscal de reference",
                                                  "avis de situation declarative")):
         return "tax_notice"
@@ -178,7 +299,7 @@ def proof_of_address_fields(text: str, candidates: list[DateCandidate] | None = 
     fields.update(address_block(lines))
     if fields["document_subtype"] == "rent_receipt" and "holder_name" not in fields:
         tenant = _after(text, (r"re[cç]u de", r"locataire\s*:?"))
-        if tenant:
+        if tenant and not is_label_word(tenant) and _person_like(tenant):
             fields["holder_name"] = strip_title(tenant)
     chosen = pick(candidates if candidates is not None else find_dates(text), "issue")
     if chosen:

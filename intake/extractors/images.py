@@ -9,26 +9,17 @@ from __future__ import annotations
 
 import io
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from intake.extractors.pdf import open_pdf
+from intake.extractors.source import Source, UnsupportedFile, to_bgr
 from intake.settings import Settings
 
 #: Phone photos above this size are scaled down: nothing we read needs more pixels.
 MAX_SIDE = 4200
-
-
-class UnsupportedFile(Exception):
-    """The file is not an image or PDF we accept; `reason` is French, for the school."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 def sniff_media_type(head: bytes) -> str | None:
@@ -44,28 +35,6 @@ def sniff_media_type(head: bytes) -> str | None:
     if b"%PDF-" in head[:1024]:
         return "application/pdf"
     return None
-
-
-@dataclass
-class Source:
-    """An opened file: its media type, its page count and a way to render page i (1-based)."""
-
-    media_type: str
-    page_count: int
-    render: Callable[[int], np.ndarray]
-
-
-def to_bgr(image: Image.Image) -> np.ndarray:
-    """A PIL image as an OpenCV BGR array (8-bit), transparency flattened on white."""
-    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
-        image = image.convert("RGBA")
-        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(background, image)
-    if image.mode not in ("RGB", "L"):
-        image = image.convert("RGB")
-    array = np.asarray(image)
-    # OpenCV converts in one pass, several times faster than numpy's reversed-axis copy
-    return cv2.cvtColor(array, cv2.COLOR_GRAY2BGR if array.ndim == 2 else cv2.COLOR_RGB2BGR)
 
 
 def _limit_side(image: Image.Image) -> Image.Image:
@@ -116,8 +85,11 @@ def _open_image(path: Path, media_type: str, settings: Settings) -> Source:
     return Source(media_type=media_type, page_count=frames, render=render)
 
 
-def open_source(path: Path, settings: Settings) -> Source:
-    """Open `path` as pages, or raise `UnsupportedFile` saying why it cannot be read."""
+def open_source(path: Path, settings: Settings, reading: bool = False) -> Source:
+    """Open `path` as pages, or raise `UnsupportedFile` saying why it cannot be read.
+
+    `reading` is the pipeline's way: a PDF is then rendered once for all its pages, in gray (see
+    intake.extractors.pdf); previews and exports keep colour and render only the page they show."""
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -136,9 +108,7 @@ def open_source(path: Path, settings: Settings) -> Source:
     if media_type is None:
         raise UnsupportedFile("ce n'est ni une image (JPEG, PNG, TIFF, WebP) ni un PDF")
     if media_type == "application/pdf":
-        from intake.extractors.pdf import open_pdf
-
-        return open_pdf(path, settings)
+        return open_pdf(path, settings, reading=reading)
     return _open_image(path, media_type, settings)
 
 

@@ -12,6 +12,7 @@ per-position candidates (mrz_parse). Tesseract is not used here: its LSTM model 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -19,6 +20,7 @@ import numpy as np
 from intake.extractors.quality import gray as to_gray
 from intake.icao import is_state_code
 from intake.extractors.mrz_locate import Band, find_bands, rotate_quarter
+from intake.extractors.orient import find_card, flatten_card
 from intake.extractors.mrz_ocr import LineRead, ink_map, read_line
 from intake.extractors.mrz_parse import (
     MrzParseError,
@@ -113,11 +115,31 @@ def _better(a: MrzResult | None, b: MrzResult | None) -> MrzResult | None:
 MIN_BAND_SCORE = 0.6
 
 
-def _read_band(page: np.ndarray, band: Band) -> MrzResult | None:
-    crop, rows, f, m = _band_crop(page, band)
+@dataclass
+class _Probe:
+    """A band's first line read as it lies, and what reading the rest needs."""
+
+    band: Band
+    ink: np.ndarray
+    rows: list[float]
+    counts: list[int]
+    line: LineRead | None
+
+    @property
+    def score(self) -> float:
+        return self.line.mean_score if self.line is not None else 0.0
+
+
+def _probe(page: np.ndarray, band: Band) -> _Probe:
+    crop, rows, _f, _m = _band_crop(page, band)
     ink = ink_map(crop)
     counts = _line_counts(band)
-    probe = _read_line_at(ink, rows[0], counts[0])
+    return _Probe(band, ink, rows, counts, _read_line_at(ink, rows[0], counts[0]))
+
+
+def _read_band(page: np.ndarray, band: Band, probed: _Probe | None = None) -> MrzResult | None:
+    probed = probed or _probe(page, band)
+    ink, rows, counts, probe = probed.ink, probed.rows, probed.counts, probed.line
     if probe is None or probe.mean_score < MIN_BAND_SCORE:
         return None  # ordinary print: not worth the other orientation and length
     best: MrzResult | None = None
@@ -183,22 +205,150 @@ def plausible_mrz(result: MrzResult) -> bool:
     return all(is_state_code(state) for state in states)
 
 
-def read_mrz(image: np.ndarray) -> MrzResult | None:
-    """Find and read the MRZ on a page image (any quarter turn, a few degrees of skew)."""
-    if image is None or image.size == 0:
-        return None
-    gray = to_gray(image)
+#: Candidate bands looked at on a page. Lines of ordinary print (a bill under the card, a page
+#: of text) make bands too; each is probed (its first line matched against OCR-B, a few ms) and
+#: the bands are read fully best probe first, so a card among printed papers is still found.
+MAX_BANDS = 24
+#: An image whose long side is under this is a crop (a band, a small card): read enlarged too.
+SMALL_SIDE = 1000
+
+
+#: Bands looked at on the second looks at a photo (turned, flattened): the first look had its
+#: MAX_BANDS already; these only rescue a band the angle or the perspective hid.
+RETRY_BANDS = 8
+#: Longest side of the photo turned for the second look (a photo is up to 4200 px).
+RETRY_SIDE = 1800
+
+
+def _read_gray(gray: np.ndarray, max_bands: int = MAX_BANDS) -> MrzResult | None:
+    """The best MRZ of a gray image (any quarter turn, a few degrees of skew), or None."""
     best: MrzResult | None = None
     pages: dict[int, np.ndarray] = {}
-    for band in find_bands(gray):
+    probes: list[tuple[float, Band, _Probe | None]] = []
+    # Bands of a paragraph overlap (lines 1-3, 2-4, 2-3...): a first line is probed once.
+    by_first_line: dict[tuple, _Probe] = {}
+    for band in find_bands(gray, limit=max_bands):
         if band.quarter not in pages:
             pages[band.quarter] = rotate_quarter(gray, band.quarter)
-        result = _read_band(pages[band.quarter], band)
+        first = band.lines[0]
+        key = (band.quarter, round(first.center[0]), round(first.center[1]), round(first.length))
+        probed = by_first_line.get(key)
+        if probed is None:
+            probed = by_first_line[key] = _probe(pages[band.quarter], band)
+        if probed.score >= MIN_BAND_SCORE:
+            probes.append((probed.score, band, probed if probed.band is band else None))
+    probes.sort(key=lambda p: -p[0])
+    for _score, band, probed in probes:
+        result = _read_band(pages[band.quarter], band, probed)
         if result is not None and not plausible_mrz(result):
             continue  # ordinary print read as MRZ characters: no document code, no state, no fillers
         best = _better(best, result)
         if best is not None and best.valid:
             break
+    return best
+
+
+def _quarter_points(points: np.ndarray, quarter: int, shape: tuple[int, ...]) -> np.ndarray:
+    """Points of an image, in the image turned `quarter` degrees clockwise (cv2.rotate)."""
+    h, w = shape[:2]
+    x, y = points[:, 0], points[:, 1]
+    if quarter % 360 == 90:
+        return np.stack([h - 1 - y, x], axis=1)
+    if quarter % 360 == 180:
+        return np.stack([w - 1 - x, h - 1 - y], axis=1)
+    if quarter % 360 == 270:
+        return np.stack([y, w - 1 - x], axis=1)
+    return points
+
+
+def _box_corners(box) -> np.ndarray:
+    x, y, w, h = box
+    return np.float32([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
+
+
+def _rebase(result: MrzResult, to_page: np.ndarray, read_shape: tuple[int, ...], page_shape: tuple[int, ...]) -> MrzResult:
+    """A result read on a transformed copy of the page (enlarged, or a card flattened), with its
+    rotation and box given in the page itself: `to_page` (3x3) maps the copy's pixels to the
+    page's. The rotation is the quarter turn that brings the band's lines nearest to horizontal."""
+    if result.box is None:
+        return result
+    # the box is in the copy turned upright: back to the copy, then to the page
+    h, w = read_shape[:2]
+    upright_shape = (w, h) if result.rotation % 180 else (h, w)
+    corners = _quarter_points(_box_corners(result.box), (360 - result.rotation) % 360, upright_shape)
+    on_page = cv2.perspectiveTransform(corners.reshape(-1, 1, 2).astype(np.float32), to_page).reshape(-1, 2)
+    # the reading direction of the band (top-left -> top-right of the upright box) on the page
+    dx, dy = on_page[1] - on_page[0]
+    angle = float(np.degrees(np.arctan2(dy, dx)))
+    rotation = int((-round(angle / 90.0) * 90) % 360)
+    upright = _quarter_points(on_page, rotation, page_shape)
+    x0, y0 = upright.min(axis=0)
+    x1, y1 = upright.max(axis=0)
+    ph, pw = page_shape[:2]
+    if rotation % 180:
+        ph, pw = pw, ph
+    x0, y0 = max(0.0, float(x0)), max(0.0, float(y0))
+    result.box = (int(x0), int(y0), int(min(pw, float(x1)) - x0), int(min(ph, float(y1)) - y0))
+    result.rotation = rotation
+    return result
+
+
+def _read_photographed(gray: np.ndarray) -> MrzResult | None:
+    """Second look at a photo: the card found and flattened (perspective corrected), or, when no
+    card stands out, the photo turned by 30 degrees either way, so that the band's lines come
+    within the locator's reach (20 degrees about a quarter turn) whatever the card's angle."""
+    corners = find_card(gray)
+    if corners is not None:
+        flat, to_flat = flatten_card(gray, corners, long_side=1400)
+        result = _read_gray(flat, RETRY_BANDS)
+        return _rebase(result, np.linalg.inv(to_flat), flat.shape, gray.shape) if result is not None else None
+    best: MrzResult | None = None
+    h, w = gray.shape[:2]
+    scale = min(1.0, RETRY_SIDE / max(h, w))  # a card's band stays legible at this size
+    for angle in (30.0, -30.0):
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
+        cos, sin = abs(m[0, 0]), abs(m[0, 1])  # scaled
+        out_w, out_h = int(h * sin + w * cos), int(h * cos + w * sin)
+        m[0, 2] += out_w / 2 - w / 2
+        m[1, 2] += out_h / 2 - h / 2
+        turned = cv2.warpAffine(gray, m, (out_w, out_h), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_REPLICATE)
+        result = _read_gray(turned, RETRY_BANDS)
+        if result is not None:
+            back = np.linalg.inv(np.vstack([m, [0.0, 0.0, 1.0]]))
+            best = _better(best, _rebase(result, back, turned.shape, gray.shape))
+        if best is not None and best.valid:
+            break
+    return best
+
+
+def _photographed(gray: np.ndarray) -> bool:
+    """A photo (a table, a background around the document) rather than a scan, whose margins are
+    paper white: only photos are worth the turned and flattened readings."""
+    border = np.concatenate([gray[:4].ravel(), gray[-4:].ravel(), gray[:, :4].ravel(), gray[:, -4:].ravel()])
+    return float(np.median(border)) < 170
+
+
+def read_mrz(image: np.ndarray) -> MrzResult | None:
+    """Find and read the MRZ on a page image: any quarter turn, a few degrees of skew; a band
+    cropped alone at low resolution (read enlarged); a card photographed on a table in
+    perspective (the card found, flattened, read)."""
+    if image is None or image.size == 0:
+        return None
+    gray = to_gray(image)
+    best = _read_gray(gray)
+    if best is not None and best.valid:
+        log.debug("MRZ %s read, valid=%s, rotation=%s", best.format, best.valid, best.rotation)
+        return best
+    if max(gray.shape[:2]) < SMALL_SIDE:
+        # A band or a card cropped small: glyphs of a few pixels, enlarged before reading.
+        factor = 2.0 if max(gray.shape[:2]) >= SMALL_SIDE / 2 else 3.0
+        big = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+        result = _read_gray(big)
+        if result is not None:
+            best = _better(best, _rebase(result, np.diag([1 / factor, 1 / factor, 1.0]), big.shape, gray.shape))
+    if (best is None or not best.valid) and _photographed(gray):
+        best = _better(best, _read_photographed(gray))
     if best is not None:
         log.debug("MRZ %s read, valid=%s, rotation=%s", best.format, best.valid, best.rotation)
     return best

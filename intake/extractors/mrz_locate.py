@@ -117,7 +117,14 @@ def find_bands(gray: np.ndarray, limit: int = 4) -> list[Band]:
     for quarter in (0, 90):
         bands.extend(_group(_line_boxes(_rotate_quarter(small, quarter)), scale, quarter))
     bands.sort(key=lambda b: -b.score)
-    # drop duplicates (a 2-line part of a 3-line band is tried after it anyway)
+    # Paragraphs of ordinary print make many 3-line bands, which score above any 2-line one: the
+    # best bands of each size are kept, so that a 2-line MRZ among printed papers is not crowded out.
+    three = [b for b in bands if len(b.lines) == 3]
+    two = [b for b in bands if len(b.lines) == 2]
+    if len(bands) > limit:
+        keep = {id(b) for b in three[: (limit + 1) // 2] + two[: limit // 2]}
+        keep |= {id(b) for b in [b for b in bands if id(b) not in keep][: max(0, limit - len(keep))]}
+        bands = [b for b in bands if id(b) in keep]
     return bands[:limit]
 
 

@@ -287,12 +287,48 @@ def _check_passes(chosen: list[list[str]], spans, cd_pos) -> bool:
     return cd == expected
 
 
+#: Where a long document number continues (ICAO 9303-5 and -6, note j): (line, number start,
+#: number end = its check digit's position, optional data start, optional data end).
+_LONG_NUMBER = {"td1": (0, 5, 14, 15, 30), "td2": (1, 0, 9, 28, 35)}
+
+
+def long_number_extension(fmt: str, chosen: list[list[str]]) -> tuple[int, int] | None:
+    """(start, end) of the rest of a document number longer than nine characters in the optional
+    data, its own check digit at `end` included; None for an ordinary number. The number's check
+    digit position then holds '<', and the rest of the number is followed by the check digit of
+    the whole number (computed without the '<') and a filler."""
+    where = _LONG_NUMBER.get(fmt)
+    if where is None:
+        return None
+    line, _start, cd, opt_start, opt_end = where
+    row = chosen[line]
+    if row[cd] != FILLER or row[opt_start] == FILLER:
+        return None
+    end = opt_start
+    while end < opt_end and row[end] != FILLER:
+        end += 1
+    if end - opt_start < 2 or not row[end - 1].isdigit():
+        return None  # at least one more character and a check digit
+    return opt_start, end
+
+
+def _checks(fmt: str, chosen: list[list[str]]) -> list:
+    """The layout's check groups; a long document number is checked as a whole."""
+    checks = _LAYOUTS[fmt]["checks"]
+    extension = long_number_extension(fmt, chosen)
+    if extension is None:
+        return checks
+    line, start, cd, _opt_start, _opt_end = _LONG_NUMBER[fmt]
+    ext_start, ext_end = extension
+    number = ("number", [(line, start, cd), (line, ext_start, ext_end - 1)], (line, ext_end - 1))
+    return [number if name == "number" else (name, spans, cd_pos) for name, spans, cd_pos in checks]
+
+
 def _solve_checks(fmt: str, chosen: list[list[str]], grid) -> dict[str, bool]:
     """Fix each check group with the cheapest substitutions that make it pass."""
     results: dict[str, bool] = {}
-    layout = _LAYOUTS[fmt]
     locked: set[tuple[int, int]] = set()
-    for name, spans, cd_pos in layout["checks"]:
+    for name, spans, cd_pos in _checks(fmt, chosen):
         positions = [(li, i) for li, s, e in spans for i in range(s, e)] + [cd_pos]
         if _check_passes(chosen, spans, cd_pos):
             results[name] = True
@@ -556,10 +592,11 @@ def _build_result(fmt: str, text: list[str], checks: dict[str, bool], grid) -> M
         expiry = expiry_date_iso(raw["expiry"])
         birth = birth_date_iso(raw["birth"])
         nationality = raw["nationality"].replace(FILLER, "")
-        # TD1 long document numbers: the number continues in the optional field (ICAO 9303-5 4.2.2)
-        if fmt == "td1" and raw["number_cd"] == FILLER and raw["optional"].strip(FILLER):
-            ext = raw["optional"].split(FILLER)[0]
-            number = raw["number"] + ext[:-1]
+        # Long document numbers continue in the optional data (ICAO 9303-5 and -6, note j)
+        extension = long_number_extension(fmt, [list(line) for line in text])
+        if extension is not None:
+            line = _LONG_NUMBER[fmt][0]
+            number = raw["number"] + text[line][extension[0]:extension[1] - 1]
     fields["document_number"] = number.replace(FILLER, "") or None
     fields["surname"] = surname or None
     fields["given_names"] = given or None

@@ -1,24 +1,24 @@
-"""The one wrapper around the tesseract program.
+"""OCR for the readers: words with boxes, plain text, orientation, in the shapes they use.
 
-Every call has a timeout (settings.ocr_timeout, shorter than any actor's time limit) and runs with
-OMP_THREAD_LIMIT=1: parallelism comes from running several pages and pieces at once, not from
-tesseract's own threads, which only fight each other on a small machine.
+The calls go to `intake.tools.tesseract`: an engine kept loaded per thread (libtesseract), the
+`tesseract` program as fallback. Every call has a timeout (settings.ocr_timeout, shorter than any
+actor's time limit). Word confidences are truncated to whole numbers, as the pytesseract TSV parsing
+used before gave them, so thresholds measured then still hold.
 """
 
 from __future__ import annotations
 
-import os
+import shlex
 from dataclasses import dataclass
 
 import numpy as np
-import pytesseract
 from PIL import Image
 
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+from intake.tools import tesseract as _tess
+from intake.tools.tesseract import OcrTimeout, TesseractError
 
-
-class OcrTimeout(RuntimeError):
-    """Tesseract did not answer within its timeout."""
+__all__ = ["OcrTimeout", "TesseractError", "Word", "image_to_text", "image_to_words", "orientation",
+           "parse_config"]
 
 
 @dataclass(frozen=True)
@@ -41,23 +41,25 @@ def _timeout(timeout: float | None) -> float:
     return get_settings().ocr_timeout
 
 
-def _pil(image: np.ndarray | Image.Image) -> Image.Image:
-    if not isinstance(image, Image.Image):
-        image = Image.fromarray(image[:, :, ::-1] if image.ndim == 3 else image)  # OpenCV BGR to RGB
-    if image.mode in ("L", "RGB") and image.format is None:
-        # pytesseract hands tesseract a temporary file in the image's format, PNG by default:
-        # uncompressed PNM is written and read in a fraction of the time of PNG's deflate.
-        image.format = "PPM"
-    return image
-
-
-def _run(fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except RuntimeError as exc:
-        if "timeout" in str(exc).lower():
-            raise OcrTimeout(str(exc)) from None
-        raise
+def parse_config(config: str) -> dict[str, str]:
+    """`-c name=value` pairs of a tesseract command-line config, as a dict."""
+    variables: dict[str, str] = {}
+    parts = shlex.split(config)
+    i = 0
+    while i < len(parts):
+        part = parts[i]
+        if part == "-c" and i + 1 < len(parts):
+            name, _, value = parts[i + 1].partition("=")
+            variables[name] = value
+            i += 2
+            continue
+        if part.startswith("-c") and "=" in part:
+            name, _, value = part[2:].partition("=")
+            variables[name] = value
+        else:
+            raise ValueError(f"option tesseract non prise en charge : {part}")
+        i += 1
+    return variables
 
 
 def image_to_text(
@@ -68,13 +70,31 @@ def image_to_text(
     timeout: float | None = None,
 ) -> str:
     """Plain text of an image."""
-    return _run(
-        pytesseract.image_to_string,
-        _pil(image),
-        lang=lang,
-        config=f"--psm {psm} {config}".strip(),
-        timeout=_timeout(timeout),
-    )
+    return _tess.read(image, lang, psm, parse_config(config), _timeout(timeout), "text")
+
+
+def parse_tsv(tsv: str) -> list[Word]:
+    """Words of tesseract's TSV rows (no header): level page block par line word left top width
+    height conf text; rows without text are layout, not words."""
+    words = []
+    for row in tsv.strip("\n").split("\n"):
+        cells = row.split("\t")
+        if len(cells) < 12:
+            continue
+        text = cells[11]
+        if not text or not text.strip():
+            continue
+        words.append(Word(
+            text=text,
+            conf=float(int(float(cells[10]))),
+            left=int(cells[6]),
+            top=int(cells[7]),
+            width=int(cells[8]),
+            height=int(cells[9]),
+            block=int(cells[2]),
+            line=int(cells[4]),
+        ))
+    return words
 
 
 def image_to_words(
@@ -85,40 +105,9 @@ def image_to_words(
     timeout: float | None = None,
 ) -> list[Word]:
     """Words with their confidence and box (tesseract TSV output)."""
-    data = _run(
-        pytesseract.image_to_data,
-        _pil(image),
-        lang=lang,
-        config=f"--psm {psm} {config}".strip(),
-        timeout=_timeout(timeout),
-        output_type=pytesseract.Output.DICT,
-    )
-    words = []
-    for i, text in enumerate(data["text"]):
-        if not text or not text.strip():
-            continue
-        words.append(
-            Word(
-                text=text,
-                conf=float(data["conf"][i]),
-                left=int(data["left"][i]),
-                top=int(data["top"][i]),
-                width=int(data["width"][i]),
-                height=int(data["height"][i]),
-                block=int(data["block_num"][i]),
-                line=int(data["line_num"][i]),
-            )
-        )
-    return words
+    return parse_tsv(_tess.read(image, lang, psm, parse_config(config), _timeout(timeout), "tsv"))
 
 
 def orientation(image: np.ndarray | Image.Image, timeout: float | None = None) -> tuple[int, float]:
     """Tesseract OSD: (degrees to rotate clockwise to make the text upright, confidence)."""
-    osd = _run(
-        pytesseract.image_to_osd,
-        _pil(image),
-        config="--psm 0",
-        timeout=_timeout(timeout),
-        output_type=pytesseract.Output.DICT,
-    )
-    return int(osd.get("rotate", 0)), float(osd.get("orientation_conf", 0.0))
+    return _tess.orientation(image, _timeout(timeout))

@@ -212,3 +212,98 @@ def even_lighting(g: np.ndarray) -> np.ndarray:
     # Within a tenth of the paper's brightness is paper: the grain of a dim photo, once divided,
     # would otherwise cover the page with a mottle that tesseract takes for a picture.
     return (np.clip((ratio - PRINT_RATIO) / (PAPER_RATIO - PRINT_RATIO), 0, 1) * 255).astype(np.uint8)
+
+
+#: Width over height of the documents that carry an MRZ: ID-1 cards (85.6 x 54 mm, 1.59), ID-2 cards
+#: and passport data pages (105 x 74 and 125 x 88 mm, 1.42), with room for foreshortening.
+CARD_RATIOS = (1.15, 2.0)
+
+
+def _ordered(quad: np.ndarray) -> np.ndarray:
+    """Corners as (tl, tr, br, bl) by the image axes."""
+    s = quad.sum(axis=1)
+    d = np.diff(quad, axis=1).ravel()
+    return np.float32([quad[np.argmin(s)], quad[np.argmin(d)], quad[np.argmax(s)], quad[np.argmax(d)]])
+
+
+def _quad_sides(quad: np.ndarray) -> tuple[float, float]:
+    """Mean lengths of the two pairs of opposite sides."""
+    a = (np.linalg.norm(quad[1] - quad[0]) + np.linalg.norm(quad[2] - quad[3])) / 2
+    b = (np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])) / 2
+    return float(a), float(b)
+
+
+def _card_like(quad: np.ndarray, area: float, image_area: float) -> float:
+    """How much a convex quadrilateral looks like a card photographed from above (0: not at all):
+    a card's share of the picture, proportions, and opposite sides of similar length (a tilt
+    shortens the far side by a third at most)."""
+    if not cv2.isContourConvex(quad.reshape(-1, 1, 2).astype(np.int32)):
+        return 0.0
+    share = area / image_area
+    if not 0.03 <= share <= 0.92:
+        return 0.0
+    a, b = _quad_sides(quad)
+    ratio = max(a, b) / max(1.0, min(a, b))
+    if not CARD_RATIOS[0] <= ratio <= CARD_RATIOS[1]:
+        return 0.0
+    sides = [np.linalg.norm(quad[(i + 1) % 4] - quad[i]) for i in range(4)]
+    if min(sides[0], sides[2]) < 0.6 * max(sides[0], sides[2]) or min(sides[1], sides[3]) < 0.6 * max(sides[1], sides[3]):
+        return 0.0
+    return share
+
+
+def find_card(image: np.ndarray, work_side: int = 900) -> np.ndarray | None:
+    """The 4 corners (tl, tr, br, bl, in `image` pixels) of a card or passport page photographed on
+    a table, or None when no card-shaped quadrilateral stands out. Cards lie on any background
+    (darker or lighter, printed papers around them): the card's outline is looked for among the
+    edges, and among the regions brighter than their surroundings, and the quadrilateral with a
+    card's proportions covering the most of the picture is kept."""
+    g = gray(image)
+    small, scale = _reduced(g, work_side)
+    h, w = small.shape
+    blur = cv2.GaussianBlur(small, (5, 5), 0)
+    masks = []
+    edges = cv2.Canny(blur, 30, 90)
+    masks.append(cv2.dilate(edges, np.ones((3, 3), np.uint8)))
+    _, bright = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    masks.append(cv2.morphologyEx(bright, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)))
+    best, best_score = None, 0.0
+    for mask in masks:
+        contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+        for c in contours:
+            if cv2.contourArea(c) < 0.02 * w * h and cv2.arcLength(c, True) < 0.5 * (w + h):
+                continue
+            hull = cv2.convexHull(c)
+            area = cv2.contourArea(hull)
+            if area < 0.03 * w * h:
+                continue
+            for eps in (0.02, 0.035, 0.05):
+                approx = cv2.approxPolyDP(hull, eps * cv2.arcLength(hull, True), True)
+                if len(approx) == 4:
+                    quad = approx.reshape(4, 2).astype(np.float32)
+                    # the outline must be the contour's own: a hull over scattered edges is not a card
+                    if cv2.contourArea(c) < 0.5 * area and mask is not masks[0]:
+                        break
+                    score = _card_like(quad, cv2.contourArea(quad), w * h)
+                    if score > best_score:
+                        best, best_score = quad, score
+                    break
+    if best is None:
+        return None
+    return _ordered(best) / scale
+
+
+def flatten_card(image: np.ndarray, corners: np.ndarray, long_side: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The card inside `corners` warped flat (its long side `long_side` px, by default its own),
+    and the homography from `image` pixels to the flat card's."""
+    tl, tr, br, bl = corners.astype(np.float32)
+    width = max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))
+    height = max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))
+    if long_side:
+        f = long_side / max(width, height)
+        width, height = width * f, height * f
+    width, height = int(round(width)), int(round(height))
+    dst = np.float32([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]])
+    m = cv2.getPerspectiveTransform(corners.astype(np.float32), dst)
+    flat = cv2.warpPerspective(image, m, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return flat, m

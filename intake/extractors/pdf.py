@@ -1,22 +1,29 @@
-"""PDF pieces: refuse encrypted, corrupt and oversized ones, render pages one at a time with poppler.
+"""PDF pieces: refuse encrypted, corrupt and oversized ones, render their pages with poppler.
 
-`pdfinfo` reads the structure (encryption, page count, page sizes); `pdftoppm` renders one page per
-call; both with a timeout, so a hostile file cannot hold a worker.
+`pdfinfo` reads the structure (encryption, page count, page sizes). For reading, every page is
+rendered by one `pdftoppm` call, in gray (every reader works on gray: quality, MRZ, 2D-Doc, OCR,
+e-photo glyphs), into this process's private folder; each page file is loaded and removed when its
+page is read. Previews and exports render one page at a time, in colour. Every call has a timeout,
+so a hostile file cannot hold a worker; when the one call fails or times out, the pages it did not
+give are rendered one by one, each with its own timeout and its own French reason.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import subprocess
+import shutil
 import tempfile
+import threading
+import weakref
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from intake.extractors.images import Source, UnsupportedFile, to_bgr
+from intake.extractors.source import Source, UnsupportedFile, to_bgr
 from intake.settings import Settings
+from intake.tools import poppler
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +38,14 @@ def _page_boxes(path: Path, settings: Settings) -> list[tuple[float, float]]:
     """Page sizes in points, from poppler's `pdfinfo`; UnsupportedFile for an encrypted (with a
     password), corrupt, empty or too long PDF. One short subprocess, where a Python PDF parser
     would cost more to import than poppler takes to answer."""
-    cmd = ["pdfinfo", "-f", "1", "-l", str(settings.max_pages), str(path)]
     try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=settings.subprocess_timeout)
-    except subprocess.TimeoutExpired:
+        info = poppler.pdfinfo(path, settings.max_pages, settings.subprocess_timeout)
+    except poppler.PopplerTimeout:
         raise UnsupportedFile("PDF trop long à lire") from None
-    out = proc.stdout.decode("utf-8", "replace")
-    err = proc.stderr.decode("utf-8", "replace").lower()
-    if proc.returncode != 0:
+    except poppler.PopplerError:
+        raise UnsupportedFile("PDF illisible : poppler (pdfinfo) n'est pas installé") from None
+    out, err = info.stdout, info.stderr.lower()
+    if info.returncode != 0:
         if "password" in err:
             raise UnsupportedFile("PDF chiffré (protégé par un mot de passe)")
         raise UnsupportedFile("PDF corrompu ou illisible")
@@ -63,31 +70,101 @@ def _dpi_for(box: tuple[float, float], settings: Settings) -> int:
     return dpi
 
 
-def render_pdf_page(path: Path, index: int, dpi: int, timeout: float) -> np.ndarray:
-    """Render page `index` (1-based) with pdftoppm; raise UnsupportedFile when it cannot."""
-    with tempfile.TemporaryDirectory(prefix="intake-pdf-") as tmp:
-        out = Path(tmp) / "page"
-        # Plain PPM: encoding PNG would cost more than the rendering itself.
-        cmd = ["pdftoppm", "-r", str(dpi), "-f", str(index), "-l", str(index), "-singlefile",
-               str(path), str(out)]
+def _load(file: Path) -> np.ndarray:
+    with Image.open(file) as image:
+        image.load()
+        return to_bgr(image)
+
+
+def render_pdf_page(path: Path, index: int, dpi: int, timeout: float, gray: bool = False,
+                    data_dir: Path | None = None) -> np.ndarray:
+    """Render page `index` (1-based) alone; raise UnsupportedFile when it cannot."""
+    from intake.tools import private_tmp
+
+    with tempfile.TemporaryDirectory(prefix="pdf-", dir=private_tmp(data_dir)) as tmp:
         try:
-            subprocess.run(cmd, check=True, timeout=timeout, capture_output=True)
-        except subprocess.TimeoutExpired:
+            files = poppler.render(path, index, index, dpi, Path(tmp), timeout, gray=gray)
+        except poppler.PopplerTimeout:
             raise UnsupportedFile(f"page {index} du PDF trop longue à lire") from None
-        except subprocess.CalledProcessError:
+        except poppler.PopplerError:
             raise UnsupportedFile(f"page {index} du PDF illisible") from None
-        ppm = out.with_suffix(".ppm")
-        if not ppm.exists():
+        file = files.get(index)
+        if file is None:
             raise UnsupportedFile(f"page {index} du PDF illisible")
-        with Image.open(ppm) as image:
-            image.load()
-            return to_bgr(image)
+        try:
+            return _load(file)
+        except (OSError, ValueError, SyntaxError):
+            raise UnsupportedFile(f"page {index} du PDF illisible") from None
 
 
-def open_pdf(path: Path, settings: Settings) -> Source:
+class _AllPages:
+    """Every page of a PDF rendered by one pdftoppm call (per run of pages sharing a dpi), on the
+    first page asked; pages are then taken one by one (from any thread), each file removed once
+    loaded, the folder when the last page is taken or the source is dropped."""
+
+    def __init__(self, path: Path, dpis: list[int], settings: Settings):
+        self.path, self.dpis, self.timeout = path, dpis, settings.subprocess_timeout
+        self.data_dir = settings.data_dir
+        self._lock = threading.Lock()
+        self._files: dict[int, Path] | None = None
+        self._taken: set[int] = set()
+        self._folder: Path | None = None
+        self._cleanup = None
+
+    def _render_all(self) -> None:
+        from intake.tools import private_tmp
+
+        self._folder = Path(tempfile.mkdtemp(prefix="pdf-", dir=private_tmp(self.data_dir)))
+        self._cleanup = weakref.finalize(self, shutil.rmtree, str(self._folder), True)
+        self._files = {}
+        start = 1
+        while start <= len(self.dpis):
+            end = start
+            while end < len(self.dpis) and self.dpis[end] == self.dpis[start - 1]:
+                end += 1
+            try:
+                self._files.update(poppler.render(self.path, start, end, self.dpis[start - 1], self._folder,
+                                                  self.timeout, gray=True))
+            except (poppler.PopplerTimeout, poppler.PopplerError) as exc:
+                log.info("pdftoppm failed on pages %d-%d (%s): pages rendered one by one", start, end,
+                         type(exc).__name__)
+            start = end + 1
+
+    def page(self, index: int) -> np.ndarray:
+        with self._lock:
+            if self._files is None:
+                self._render_all()
+            file = self._files.pop(index, None)
+        if file is not None:
+            try:
+                return _load(file)
+            except (OSError, ValueError, SyntaxError):
+                pass  # a page cut short by a killed pdftoppm: render it alone below
+            finally:
+                file.unlink(missing_ok=True)
+                self._done_with(index)
+        else:
+            self._done_with(index)
+        return render_pdf_page(self.path, index, self.dpis[index - 1], self.timeout, gray=True,
+                               data_dir=self.data_dir)
+
+    def _done_with(self, index: int) -> None:
+        with self._lock:
+            self._taken.add(index)
+            if len(self._taken) >= len(self.dpis) and self._cleanup is not None:
+                self._cleanup()
+
+
+def open_pdf(path: Path, settings: Settings, reading: bool = False) -> Source:
+    """The PDF's pages. `reading` (the pipeline): all pages in one rendering, in gray; otherwise
+    (previews, exports) each page alone, in colour, when asked."""
     boxes = _page_boxes(path, settings)
-
-    def render(index: int) -> np.ndarray:
-        return render_pdf_page(path, index, _dpi_for(boxes[index - 1], settings), settings.subprocess_timeout)
+    dpis = [_dpi_for(box, settings) for box in boxes]
+    if reading:
+        render = _AllPages(path, dpis, settings).page
+    else:
+        def render(index: int) -> np.ndarray:
+            return render_pdf_page(path, index, dpis[index - 1], settings.subprocess_timeout,
+                                   data_dir=settings.data_dir)
 
     return Source(media_type="application/pdf", page_count=len(boxes), render=render)

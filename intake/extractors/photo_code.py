@@ -26,7 +26,8 @@ from intake.extractors.dates import fold_text
 
 CODE_LENGTH = 22
 LABELS = ("code e-photo", "code ephoto", "code e photo", "e-photo", "ephoto", "photo-signature", "photo signature",
-          "code photo", "code de la photo", "identifiant", "n° de code", "numero de code", "code")
+          "code photo", "code de la photo", "identifiant photo", "identifiant", "n° de signature", "no de signature",
+          "numero de signature", "n° de code", "numero de code", "code")
 _VALID = re.compile(r"^[A-Z0-9]{22}$")
 
 
@@ -65,7 +66,8 @@ def _code_like(run: str, labelled: bool = False) -> bool:
     lower = sum(c.islower() for c in run if c not in _CASELESS)
     digits = sum(c.isdigit() for c in run)
     letters = sum(c.isalpha() for c in run)
-    if labelled and lower == 0 and 18 <= digits + letters <= 26:
+    if labelled and lower <= 2 and 18 <= digits + letters <= 26 and (lower == 0 or digits >= 2):
+        # (a capital or two read small, "Ga" for GQ, is a slip the glyph reading settles)
         return True
     return lower == 0 and digits >= 2 and letters >= 2
 
@@ -78,7 +80,7 @@ def find_code(text: str, barcode_texts: list[str] | None = None) -> PhotoCode | 
     """The code on the sheet: from a barcode if one holds a 22-character code, else after a label,
     else any 22-character run. None when no code-like run is seen."""
     for payload in barcode_texts or []:
-        for token in re.findall(r"[A-Za-z0-9]{22}", payload or ""):
+        for token in re.findall(r"(?<![A-Za-z0-9])[A-Za-z0-9]{22}(?![A-Za-z0-9])", payload or ""):
             if sum(c.isdigit() for c in token) and sum(c.isalpha() for c in token):
                 return PhotoCode(token.upper(), token, True, "barcode")
     lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
@@ -92,7 +94,10 @@ def find_code(text: str, barcode_texts: list[str] | None = None) -> PhotoCode | 
             rest = line[k + len(label):]
             rest = re.sub(r"^[^A-Za-z0-9]*(?:[A-Za-z]+\s*)?(?:num[ée]rique|n°)?\s*[:=]?\s*", "", rest) \
                 if ":" not in rest else rest.split(":", 1)[1]
-            for part in (rest, lines[i + 1] if i + 1 < len(lines) else ""):
+            # the code follows on the label's line or under it; a speck read as a short line
+            # ("CO", "| e e") may come between
+            below = [ln for ln in lines[i + 1:i + 3] if len(re.sub(r"[^A-Za-z0-9]", "", ln)) >= 8][:1]
+            for part in (rest, *below):
                 labelled.extend(_runs(part))
                 # a misread separator-like glyph ('7' read '/') splits the runs: keep the whole
                 # line too, cleaned, as a near miss the page reader can read again
@@ -107,13 +112,33 @@ def find_code(text: str, barcode_texts: list[str] | None = None) -> PhotoCode | 
             candidate = PhotoCode(code, run, is_valid(code), "text")
             if candidate.valid:
                 return candidate
-            # keep the closest near miss among labelled runs, so the finding can name it
-            if source_runs is labelled and 18 <= len(code) <= 26 and (best is None or
-                                                                   abs(len(code) - 22) < abs(len(best.code) - 22)):
+            # keep the closest near miss among labelled runs, so the finding can name it; a run
+            # one character off anywhere on the sheet, when no label was read, is one too
+            near = 18 <= len(code) <= 26 if source_runs is labelled else 21 <= len(code) <= 23
+            if near and (best is None or abs(len(code) - 22) < abs(len(best.code) - 22)):
                 best = candidate
         if best is not None:
             return best
     return None
+
+
+_CODE_WORD = re.compile(r"^[A-Z0-9]{1,8}$")
+
+
+def whole_code_run(line: list, hits: list) -> list:
+    """The OCR words `hits` (with `.left`, `.text`) that printed a code, with the code-like words
+    beside them on their `line`: a last group of one character ("Q"), too short to be matched
+    against the code read, still belongs to it."""
+    ordered = sorted(line, key=lambda w: w.left)
+    chosen = [i for i, w in enumerate(ordered) if w in hits]
+    if not chosen:
+        return hits
+    lo, hi = min(chosen), max(chosen)
+    while lo > 0 and _CODE_WORD.match(ordered[lo - 1].text or ""):
+        lo -= 1
+    while hi + 1 < len(ordered) and _CODE_WORD.match(ordered[hi + 1].text or ""):
+        hi += 1
+    return ordered[lo:hi + 1]
 
 
 def photo_date(candidates) -> str | None:
@@ -142,9 +167,21 @@ def glyph_boxes(line) -> list[tuple[int, int, int, int]]:
         # the line sits in the middle of its crop; bits of the lines above and below touch the edges
         if area < 3 or not 0.25 * rows <= centre <= 0.75 * rows:
             continue
+        # ink from edge to edge of the crop is the frame a code is printed in, not a glyph (its
+        # side read as a leading 'T' or '1'): the crop leaves a margin above and below the glyphs
+        if h >= 0.9 * rows or (w >= 0.9 * g.shape[1] and w > 8 * h):
+            continue
+        # a thin stroke on the crop's left or right edge is the frame's side too, broken into
+        # dashes by the scan (the crop leaves a margin of white beside the first and last glyphs)
+        if (x == 0 or x + w == g.shape[1]) and w < 0.2 * rows:
+            continue
         boxes.append([int(x), int(y), int(w), int(h)])
     if not boxes:
         return []
+    # a thin stroke much taller than the glyphs is a frame's side (a rounded corner of a box)
+    heights = sorted(b[3] for b in boxes)
+    usual = heights[len(heights) // 2]
+    boxes = [b for b in boxes if not (b[3] > 1.4 * usual and b[2] < 0.3 * b[3])] or boxes
     tallest = max(b[3] for b in boxes)
     boxes.sort(key=lambda b: b[0])
     merged: list[list[int]] = []
@@ -174,6 +211,49 @@ def glyph_boxes(line) -> list[tuple[int, int, int, int]]:
         for k in range(n):
             out.append((x + k * w // n, y, w // n, h))
     return out
+
+
+def ink_extent(gray, left: int, top: int, right: int, bottom: int) -> tuple[int, int]:
+    """(left, right) of a printed line widened to glyphs beside it that the OCR did not give as
+    words (a last character lost at the end of a code line): ink runs no wider than a glyph, each
+    within a glyph's height of the last one, on the line's rows."""
+    import cv2
+    import numpy as np
+
+    h = max(1, bottom - top)
+    x0, x1 = max(0, left - 4 * h), min(gray.shape[1], right + 4 * h)
+    band = gray[top:bottom, x0:x1]
+    if band.size == 0:
+        return left, right
+    if band.ndim == 3:
+        band = cv2.cvtColor(band, cv2.COLOR_BGR2GRAY)
+    _, ink = cv2.threshold(band, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    cols = np.count_nonzero(ink, axis=0) >= max(2, h // 8)
+
+    def runs(indices):
+        out, start, prev = [], None, None
+        for i in indices:
+            if cols[i] and start is None:
+                start = i
+            if not cols[i] and start is not None:
+                out.append((start, prev))
+                start = None
+            prev = i
+        if start is not None:
+            out.append((start, prev))
+        return out
+
+    new_right = right - x0
+    for a, b in runs(range(right - x0, len(cols))):
+        if a - new_right > h or b - a > 1.2 * h:
+            break
+        new_right = b + 1
+    new_left = left - x0
+    for b, a in runs(range(left - x0 - 1, -1, -1)):  # walking leftwards: runs come end first
+        if new_left - b > h or b - a > 1.2 * h:
+            break
+        new_left = a
+    return new_left + x0, new_right + x0
 
 
 def zero_or_o(line, code: str) -> str:
@@ -223,6 +303,10 @@ TEMPLATE_FONTS = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
     "/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",
+    # OCR-B, the face made for machine-read codes (booths that box their code print in it;
+    # fonts-ocr-b). A condensed bold serif was tried and left out: it matches an italic serif line
+    # well enough to be trusted (0.81), where no face should be.
+    "/usr/share/fonts/opentype/ocr-b/OCRB.otf",
 )
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 CELL_H = 40  # a glyph cell: cap height scaled to 28 px, room above and below
@@ -309,33 +393,97 @@ def _soften(cells):
 
 def _templates() -> tuple:
     """(faces, sharp, soft): the glyphs of every face as unit rows, face by face in ALPHABET
-    order, as rendered and blurred."""
+    order, as rendered and blurred. Built once per process, and kept on disk in the data folder
+    (`cache/`) so that the next processes only load them: drawing 9 faces costs ~0.2 s a process."""
     global _TEMPLATES
     if _TEMPLATES is None:
-        import os
-
-        import numpy as np
-        from PIL import Image, ImageDraw, ImageFont
-
-        faces, cells = [], []
-        for path in TEMPLATE_FONTS:
-            if not os.path.exists(path):
-                continue
-            font = ImageFont.truetype(path, 48)
-            img = Image.new("L", (48 * 2 * len(ALPHABET), 120), 255)
-            ImageDraw.Draw(img).text((20, 25), "  ".join(ALPHABET), font=font, fill=0)
-            line = np.array(img)
-            boxes = glyph_boxes(line)
-            if len(boxes) != len(ALPHABET):
-                continue
-            faces.append(path)
-            cells.extend(_cells(line, boxes))
-        stack = np.array(cells, np.float32).reshape(-1, CELL_H, CELL_W)
-        size = CELL_H * CELL_W
-        sharp = _unit_rows(stack.reshape(-1, size))
-        soft = _unit_rows(_soften(stack).reshape(-1, size)) if len(stack) else sharp
-        _TEMPLATES = (tuple(faces), sharp, soft)  # published whole: pages are read in threads
+        cached = _load_cached_templates()
+        _TEMPLATES = cached if cached is not None else _store_templates(_build_templates())
     return _TEMPLATES
+
+
+def _build_templates() -> tuple:
+    import os
+
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    faces, cells = [], []
+    for path in TEMPLATE_FONTS:
+        if not os.path.exists(path):
+            continue
+        font = ImageFont.truetype(path, 48)
+        spaced = "  ".join(ALPHABET)
+        # as wide as the face needs (a wide face such as OCR-B overflows a fixed width)
+        img = Image.new("L", (int(font.getlength(spaced)) + 40, 120), 255)
+        ImageDraw.Draw(img).text((20, 25), spaced, font=font, fill=0)
+        line = np.array(img)
+        boxes = glyph_boxes(line)
+        if len(boxes) != len(ALPHABET):
+            continue
+        faces.append(path)
+        cells.extend(_cells(line, boxes))
+    stack = np.array(cells, np.float32).reshape(-1, CELL_H, CELL_W)
+    size = CELL_H * CELL_W
+    sharp = _unit_rows(stack.reshape(-1, size))
+    soft = _unit_rows(_soften(stack).reshape(-1, size)) if len(stack) else sharp
+    return (tuple(faces), sharp, soft)  # published whole: pages are read in threads
+
+
+def _template_cache_path():
+    """The cache file for this code, these fonts and these libraries: any change (an edit of this
+    module, a font updated, another Pillow or OpenCV) gives another name, so a stale cache is never read."""
+    import hashlib
+    import os
+    from pathlib import Path
+
+    import cv2
+    import numpy as np
+    import PIL
+
+    from intake.settings import get_settings
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for path in TEMPLATE_FONTS:
+        try:
+            st = os.stat(path)
+            digest.update(f"{path}:{st.st_size}:{st.st_mtime_ns}".encode())
+        except OSError:
+            digest.update(f"{path}:-".encode())
+    digest.update(f"{PIL.__version__}:{cv2.__version__}:{np.__version__}".encode())
+    return get_settings().data_dir / "cache" / f"photo-code-templates-{digest.hexdigest()[:20]}.npz"
+
+
+def _load_cached_templates() -> tuple | None:
+    import numpy as np
+
+    try:
+        path = _template_cache_path()
+        with np.load(path, allow_pickle=False) as data:
+            return (tuple(str(f) for f in data["faces"]), data["sharp"], data["soft"])
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def _store_templates(templates: tuple) -> tuple:
+    """Write the templates for the next processes (atomically: several workers may start at once);
+    a data folder that cannot be written only costs the rebuild."""
+    import os
+    import tempfile
+
+    import numpy as np
+
+    faces, sharp, soft = templates
+    try:
+        path = _template_cache_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".templates-", suffix=".npz")
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, faces=np.array(faces, dtype=str), sharp=sharp, soft=soft)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return templates
 
 
 def read_glyphs(line) -> tuple[str, float, str]:

@@ -42,7 +42,8 @@ FIXED_LENGTH: dict[str, int] = {
     "4P": 5, "4S": 4,
     "50": 14, "51": 6, "52": 7, "53": 4, "54": 4, "55": 8, "56": 8, "57": 8, "5H": 5, "5J": 2,
     "5N": 21, "5T": 1,
-    "65": 2, "67": 2, "68": 1, "69": 8, "6B": 3, "6C": 2, "6I": 2, "6J": 1, "6K": 19, "6L": 8,
+    # 65, type of identity document: one letter (the ANTS test code of type 07 reads "65P66...")
+    "65": 1, "67": 2, "68": 1, "69": 8, "6B": 3, "6C": 2, "6I": 2, "6J": 1, "6K": 19, "6L": 8,
     "6N": 8, "6O": 8, "6R": 12, "6W": 5, "6Y": 2,
 }
 
@@ -60,11 +61,38 @@ MAX_LENGTH: dict[str, int] = {
 OTHER_KNOWN_IDS = frozenset({
     "01", "02", "03", "04", "05", "0C", "18", "19", "1A", "1B", "30", "31", "32", "33", "35",
     "38", "39", "42", "4D", "4E", "4G", "4H", "4I", "4J", "4K", "4L", "4M", "4R", "4T", "4U",
+    "60", "61", "62", "63", "64", "66", "6A", "6D", "6E", "6F", "6G", "6H",
 })
 KNOWN_IDS = frozenset(FIXED_LENGTH) | frozenset(MAX_LENGTH) | OTHER_KNOWN_IDS
 
 #: Document types that prove an address (RULES.md §2D-Doc).
 ADDRESS_TYPES = ("00", "01", "02", "04", "28")
+
+#: Document types of perimeter 01 (ANTS 2D-Doc specification), by code: what a school is told a
+#: code it has no requirement for is. Codes missing here are reported by their code alone.
+TYPE_LABELS: dict[str, str] = {
+    "00": "justificatif de domicile", "01": "facture", "02": "avis de taxe d'habitation",
+    "03": "relevé d'identité bancaire", "04": "avis d'impôt sur le revenu",
+    "05": "relevé d'identité SEPAmail", "06": "bulletin de salaire", "07": "titre d'identité",
+    "08": "MRZ d'un titre d'identité", "09": "facture étendue", "10": "contrat de travail",
+    "11": "relevé de compte", "12": "acte d'huissier", "13": "document étranger",
+    "14": "attestation DICEM", "15": "autorisation de travail", "16": "attestation de demande d'asile",
+    "17": "attestation de fin de droit à l'allocation pour demandeur d'asile",
+    "18": "avis de situation déclarative à l'impôt sur le revenu", "19": "donation",
+    "20": "cession de droits sociaux", "21": "attestation 2041-ASK", "22": "carte européenne d'arme à feu",
+    "23": "certificat de preuve de vie", "24": "avis de situation déclarative à l'impôt sur le revenu",
+    "25": "autorisation de travail", "26": "certificat de conformité de sûreté aéroportuaire",
+    "27": "avis de situation déclarative à l'impôt sur le revenu", "28": "avis d'impôt sur le revenu",
+    "A0": "certificat de qualité de l'air", "A1": "courrier du permis à points",
+    "A2": "carte mobilité inclusion", "A3": "macaron VTC", "A4": "certificat de décès",
+    "A5": "carte professionnelle T3P", "A6": "carte professionnelle de sapeur-pompier",
+    "A7": "certificat de qualité de l'air", "A8": "certificat de cession électronique",
+    "A9": "permis de chasser", "AA": "arrêté relatif au permis de conduire",
+    "AB": "relevé d'information du permis de conduire", "AC": "licence de conducteur de train",
+    "AD": "certificat d'examen du permis de conduire (CEPC)", "AE": "certificat de décès",
+    "B0": "diplôme", "B1": "attestation CVEC", "B2": "résultat de test virologique",
+    "L1": "attestation vaccinale",
+}
 
 TITLES = frozenset({"M", "MR", "MME", "MLLE", "MM", "MONSIEUR", "MADAME", "MADEMOISELLE", "DR", "ME"})
 
@@ -93,6 +121,8 @@ class TwoDDoc:
     message: str
     #: Raw signature bytes (r||s) decoded from Base32; None when absent or not Base32.
     signature: bytes | None = field(default=None, repr=False)
+    #: Where the code was found, [x, y, w, h] in pixels of the image read (None: not from an image).
+    box: list[int] | None = field(default=None, repr=False)
 
     # -- names -------------------------------------------------------------------------------
     def _beneficiary_parts(self) -> tuple[str | None, str | None, list[str]]:
@@ -162,11 +192,60 @@ class TwoDDoc:
             "country": _clean(self.fields.get("26")),
             "issue_date": issued.isoformat() if issued else None,
         }
+        if self.doc_type not in ADDRESS_TYPES:
+            values.update(self._identity_values())
         return {
             "type": self.doc_type,
             "signature_valid": self.signature_valid,
             "fields": {k: v for k, v in values.items() if v},
         }
+
+    def label(self) -> str:
+        """What the document type is, in French (the type code when the table lacks it)."""
+        return type_label(self.doc_type)
+
+    def _identity_values(self) -> dict:
+        """Identity fields of the identity types: 07 (titre d'identité: 60 given names, 62
+        surname, 66 document number, 68 sex) and 08 (the document's MRZ in field 6F)."""
+        out: dict = {}
+        if self.fields.get("62") or self.fields.get("60"):
+            out["surname"] = _clean(self.fields.get("62"))
+            out["given_names"] = (_clean(self.fields.get("60")) or "").split() or None
+            out["holder_name"] = " ".join(x for x in (_clean(self.fields.get("60")), _clean(self.fields.get("62"))) if x)
+        out["document_number"] = _clean(self.fields.get("66"))
+        if self.fields.get("68") in ("M", "F", "X"):
+            out["sex"] = self.fields["68"]
+        mrz = self.fields.get("6F")
+        if mrz:
+            out.update(_mrz_values(mrz))
+        return out
+
+
+def type_label(doc_type: str) -> str:
+    """The French name of a 2D-Doc document type ("facture", "titre d'identité"...)."""
+    return TYPE_LABELS.get(doc_type, f"document de type {doc_type}")
+
+
+def _mrz_values(text: str) -> dict:
+    """The fields of an MRZ carried in a 2D-Doc (fillers written as spaces, lines run together)."""
+    from intake.extractors.mrz_parse import MrzParseError, parse_mrz
+
+    flat = text.replace(" ", "<").strip()
+    size = len(flat)
+    widths = {88: 44, 90: 30, 72: 36}
+    width = widths.get(size)
+    if width is None:
+        return {}
+    try:
+        result = parse_mrz([flat[i:i + width] for i in range(0, size, width)])
+    except MrzParseError:
+        return {}
+    keep = ("document_number", "surname", "given_names", "birth_date", "sex", "nationality", "expiry_date")
+    out = {k: result.fields[k] for k in keep if result.fields.get(k)}
+    out["mrz_valid"] = bool(result.valid)
+    if out.get("surname") or out.get("given_names"):
+        out["holder_name"] = " ".join([*(out.get("given_names") or []), out.get("surname") or ""]).strip()
+    return out
 
 
 def _clean(value: str | None) -> str | None:
