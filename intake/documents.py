@@ -58,6 +58,8 @@ FINDING_SEVERITY: dict[str, str] = {
     "medical_opinion_unfit": "blocking",
     "training_certificate_mismatch": "blocking",
     "check_failed": "review",
+    # a piece whose key values (validators/key_fields.py) could not be read, or only with doubt
+    "key_field_unread": "review",
 }
 
 #: Findings that need no dossier: the ones `intake extract` reports.
@@ -166,6 +168,8 @@ class Document:
             "holder": self.holder,
             "confidence": round(float(self.confidence), 3),
             "fields": self.fields,
+            # how far each value can be trusted and where it was read (CONTRACT.md, "Evidence")
+            "evidence": {k: v for k, v in (self.evidence.get("fields") or {}).items() if k in self.fields},
         }
 
     @classmethod
@@ -178,8 +182,19 @@ class Document:
             fields=data.get("fields") or {},
             holder=data.get("holder", "unknown"),
             pages=data.get("pages") or [data["page"]],
-            evidence=data.get("evidence") or {},
+            evidence=_evidence_from_json(data),
         )
+
+
+def _evidence_from_json(data: dict[str, Any]) -> dict[str, Any]:
+    """A piece's internal evidence, from a stored row (`evidence` is then the whole record) or from
+    the contract's JSON (`evidence` is then the fields' evidence alone)."""
+    evidence = data.get("evidence") or {}
+    if evidence and not any(k in evidence for k in ("fields", "frames", "quality", "scores", "sides", "link",
+                                                    "mrz_page", "names_protected", "orientation")) and \
+            all(isinstance(v, dict) and "reader" in v for v in evidence.values()):
+        return {"fields": evidence}
+    return evidence
 
 
 @dataclass

@@ -271,7 +271,7 @@ class EvalReport:
         return {
             "corpus": self.corpus, "wall_seconds": self.wall_seconds, "overall": self.overall.to_json(),
             "by_degradation": {k: v.to_json() for k, v in self.by_degradation.items()},
-            "by_field": self.by_field, "by_code": self.by_code,
+            "by_field": self.by_field, "by_code": self.by_code, "confusion": confusion(self),
             "dossiers": [dict(asdict(s), verdict_right=s.verdict_right, false_complete=s.false_complete)
                          for s in self.scores],
         }
@@ -307,7 +307,7 @@ def corpus_dossiers(corpus: Path) -> list[Path]:
 
 
 def _check_one(folder: str) -> tuple[str, dict | None, float, str | None]:
-    from intake.pipeline import check_folder
+    from intake.service import check_folder  # the front door, as `intake check` goes through it
 
     started = time.perf_counter()
     try:
@@ -374,11 +374,39 @@ def _pct(x: float | None) -> str:
     return "   -  " if x is None else f"{100 * x:5.1f}%"
 
 
+VERDICTS = ("complete", "needs_review", "incomplete")
+
+
+def confusion(report: EvalReport) -> dict[str, dict[str, int]]:
+    """expected status -> given status -> dossiers (a pipeline error is given as `error`)."""
+    table: dict[str, dict[str, int]] = {e: {g: 0 for g in (*VERDICTS, "error")} for e in VERDICTS}
+    for s in report.scores:
+        row = table.setdefault(s.expected_status, {g: 0 for g in (*VERDICTS, "error")})
+        given = s.status if s.status in VERDICTS else "error"
+        row[given] = row.get(given, 0) + 1
+    return table
+
+
+def print_confusion(report: EvalReport, out: TextIO = sys.stdout) -> None:
+    """Expected verdict (rows) x given verdict (columns)."""
+    table = confusion(report)
+    w = out.write
+    cols = (*VERDICTS, "error")
+    corner = "expected \\ given"
+    w(f"{corner:<18}" + "".join(f"{c:>14}" for c in cols) + "\n")
+    for e in VERDICTS:
+        w(f"{e:<18}" + "".join(f"{table[e].get(c, 0):>14}" for c in cols) + "\n")
+    w("\n")
+
+
 def print_report(report: EvalReport, out: TextIO = sys.stdout, details: bool = True) -> None:
     """The figures as a table: overall, then one line per degradation; then what went wrong."""
     o = report.overall
     w = out.write
+    # The worst error first: a dossier said complete that is not would be filed and refused.
+    w(f"false complete (said complete, is not): {o.false_complete}\n")
     w(f"intake eval: {o.dossiers} dossiers from {report.corpus} in {report.wall_seconds:.0f} s\n\n")
+    print_confusion(report, out)
     head = f"{'degradation':<16}{'n':>4} {'verdict':>8} {'false-complete':>15} {'missing-recall':>15} " \
            f"{'kind-acc':>9} {'field-acc':>10} {'s/dossier':>10}\n"
     w(head)
@@ -393,7 +421,6 @@ def print_report(report: EvalReport, out: TextIO = sys.stdout, details: bool = T
     for name in sorted(report.by_degradation):
         line(name, report.by_degradation[name])
     w("\n")
-    w(f"false complete (said complete, is not): {o.false_complete}\n")
     if o.missing_spurious:
         w(f"requirements reported missing but present: {o.missing_spurious}\n")
     if o.errors:

@@ -38,12 +38,18 @@ def _can_join(doc: Document, page: PageRead, last: PageRead) -> bool:
     return False
 
 
-def _merge_fields(into: dict[str, Any], extra: dict[str, Any], mrz_wins: bool) -> None:
+def _merge_fields(into: dict[str, Any], extra: dict[str, Any], mrz_wins: bool,
+                  into_evidence: dict[str, Any], extra_evidence: dict[str, Any]) -> None:
+    """The page's fields the document lacks (or the MRZ's, which win); each value keeps its evidence."""
     for key, value in extra.items():
         if key not in into or (mrz_wins and key in ("document_number", "surname", "given_names", "birth_date",
                                                      "sex", "nationality", "expiry_date", "mrz_valid",
                                                      "mrz_format")):
             into[key] = value
+            if key in extra_evidence:
+                into_evidence[key] = copy.deepcopy(extra_evidence[key])
+            else:
+                into_evidence.pop(key, None)
 
 
 def _new_document(file: str, page: PageRead) -> Document:
@@ -77,10 +83,18 @@ def group_pages(file: str, pages: list[PageRead]) -> tuple[list[Document], list[
             current, last = None, page
             continue
         if page.kind == "unknown":
+            code = page.fields.get("two_d_doc")  # a 2D-Doc of a type no requirement uses
+            seen = ""
+            if isinstance(code, dict):
+                signed = {True: "signature vérifiée", False: "signature invalide"}.get(
+                    code.get("signature_valid"), "signature non vérifiée")
+                from intake.extractors.twoddoc_parse import type_label
+
+                seen = f" ; 2D-Doc de type {code.get('type')} ({type_label(str(code.get('type')))}, {signed})"
             findings.append(Finding(
                 "unknown_piece",
-                f"{file}, page {page.page} : document non reconnu (ce n'est aucune des pièces attendues).",
-                file=file, page=page.page,
+                f"{file}, page {page.page} : document non reconnu (ce n'est aucune des pièces attendues{seen}).",
+                file=file, page=page.page, details={"two_d_doc": code} if isinstance(code, dict) else {},
             ))
             current, last = None, page
             continue
@@ -105,10 +119,12 @@ def group_pages(file: str, pages: list[PageRead]) -> tuple[list[Document], list[
 
 def _join(doc: Document, page: PageRead) -> None:
     mrz_wins = "mrz_format" in page.fields and doc.evidence.get("mrz_page") is None
-    _merge_fields(doc.fields, page.fields, mrz_wins)
+    _merge_fields(doc.fields, page.fields, mrz_wins, doc.evidence.setdefault("fields", {}),
+                  page.evidence.get("fields") or {})
+    doc.evidence.setdefault("frames", {}).update(copy.deepcopy(page.evidence.get("frames") or {}))
     if mrz_wins:
         doc.evidence["mrz_page"] = page.page
-        for key in ("names_protected", "issuing_state", "mrz_name_readings"):
+        for key in ("names_protected", "issuing_state", "mrz_name_readings", "mrz_names_full"):
             if key in page.evidence:
                 doc.evidence[key] = page.evidence[key]
     if page.side:

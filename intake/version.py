@@ -4,7 +4,7 @@ Bump EXTRACTION_VERSION when reading changes (OCR, classification, fields); the 
 from the rules table. Reprocessing selects results whose version is older than this one.
 """
 
-EXTRACTION_VERSION = 1
+EXTRACTION_VERSION = 2  # 2: every field read carries its evidence (issue #15)
 
 
 def _rules_version() -> int:

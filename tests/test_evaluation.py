@@ -166,6 +166,33 @@ def test_run_eval_prints_the_breakdown_by_degradation(tmp_path):
     assert json.loads(json.dumps(report.to_json()))["overall"]["false_complete"] == 1
 
 
+def test_eval_opens_with_the_false_complete_count_then_the_confusion_matrix(tmp_path):
+    # Given three dossiers: one incomplete said complete, one complete said needs_review, one right
+    expected = {"d1": EXPECTED_INCOMPLETE, "d2": EXPECTED_COMPLETE, "d3": EXPECTED_COMPLETE}
+    for name, exp in expected.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "dossier.json").write_text("{}")
+        (tmp_path / name / "expected.json").write_text(json.dumps(exp))
+    given = {"d1": "complete", "d2": "needs_review", "d3": "complete"}
+
+    def fake_pipeline(folder: str):
+        return folder, _result(given[Path(folder).name], [], _perfect_pieces()), 1.0, None
+
+    # When evaluated
+    out = io.StringIO()
+    report = run_eval(tmp_path, out=out, check=fake_pipeline)
+    lines = out.getvalue().splitlines()
+    # Then the very first line is the count of false "complete"
+    assert lines[0] == "false complete (said complete, is not): 1"
+    # And the matrix gives expected (rows) x given (columns), in the JSON too
+    row = next(line for line in lines if line.startswith("incomplete "))
+    assert row.split()[1:4] == ["1", "0", "0"]
+    row = next(line for line in lines if line.startswith("complete "))
+    assert row.split()[1:4] == ["1", "1", "0"]
+    matrix = json.loads(json.dumps(report.to_json()))["confusion"]
+    assert matrix["complete"]["needs_review"] == 1 and matrix["incomplete"]["complete"] == 1
+
+
 def test_an_interrupted_eval_resumes_from_the_results_it_kept(tmp_path):
     # Given a corpus of two dossiers and a results folder
     corpus, kept = tmp_path / "corpus", tmp_path / "results"

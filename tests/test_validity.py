@@ -110,11 +110,15 @@ def test_photo_six_months_edge():
     assert codes(v).get("photo_code_expired") == "blocking"
 
 
-def test_photo_without_a_printed_date_is_accepted():
+def test_photo_without_a_date_read_goes_to_a_person():
+    # RULES.md: the photo date is a key field (its 6 months apply "when printed"): a sheet on which no
+    # date was read may print none, or hide it; a person checks, the dossier is not said complete
     decl = declared()
     pieces = complete_pieces(decl)
     pieces["photo_code"] = [photo(photo_date=None)]
-    assert judge(decl, flat(pieces), [], R).status == "complete"
+    v = judge(decl, flat(pieces), [], R)
+    assert v.status == "needs_review"
+    assert any(f.code == "key_field_unread" and "la date de la photo" in f.message for f in v.findings)
 
 
 def test_medical_opinion_two_years_edge_and_unfit():

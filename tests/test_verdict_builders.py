@@ -68,8 +68,36 @@ def identity(decl: Declared, role: str = "applicant", kind: str = "identity_card
     f.update(fields)
     f = {k: v for k, v in f.items() if v is not None}
     state = f.get("nationality", "FRA") if kind != "residence_permit" else "FRA"
-    return Document(file or f"{role}_{kind}.jpg", 1, kind, 0.95, f,
-                    evidence={"issuing_state": state, "names_protected": f.get("mrz_format") == "fr_cni_2x36"})
+    return read_well(Document(file or f"{role}_{kind}.jpg", 1, kind, 0.95, f,
+                              evidence={"issuing_state": state,
+                                        "names_protected": f.get("mrz_format") == "fr_cni_2x36"}))
+
+
+MRZ_CHECKED = ("document_number", "birth_date", "expiry_date")
+
+
+def read_well(doc: Document) -> Document:
+    """Evidence as a reader gives it for a clean page (CONTRACT.md, "Evidence"): MRZ values under
+    their check digits (names only on the laminated French card), other values read twice with
+    confidence. Values a test changes afterwards keep this evidence: these tests judge the rules."""
+    cni = doc.fields.get("mrz_format") == "fr_cni_2x36"
+    fields = doc.evidence.setdefault("fields", {})
+    for name in doc.fields:
+        if doc.kind in ("identity_card", "passport", "residence_permit"):
+            protected = name in MRZ_CHECKED or (cni and name in ("surname", "given_names", "issue_date"))
+            fields[name] = {"confidence": 0.95, "reader": "mrz", "protected": "check_digit" if protected else None,
+                            "page": 1, "box": [10, 10, 100, 20], "readings": 1}
+        else:
+            fields[name] = {"confidence": 0.95, "reader": "ocr", "protected": None, "page": 1,
+                            "box": [10, 10, 100, 20], "readings": 2}
+    return doc
+
+
+def once_with_doubt(doc: Document, name: str, confidence: float = 0.95) -> Document:
+    """The value `name` read once only (no second reading agreed), with `confidence`."""
+    ev = doc.evidence.setdefault("fields", {}).setdefault(name, {"reader": "ocr", "page": 1, "box": None})
+    ev.update(confidence=confidence, readings=1, protected=None)
+    return doc
 
 
 def bill(decl: Declared, role: str = "applicant", days: int = 30, file: str | None = None, **fields) -> Document:
@@ -80,7 +108,8 @@ def bill(decl: Declared, role: str = "applicant", days: int = 30, file: str | No
          "address_line": a.line.upper(), "postcode": a.postcode, "city": a.city.upper(),
          "document_subtype": "bill"}
     f.update(fields)
-    return Document(file or f"{role}_bill.pdf", 1, "proof_of_address", 0.9, {k: v for k, v in f.items() if v is not None})
+    return read_well(Document(file or f"{role}_bill.pdf", 1, "proof_of_address", 0.9,
+                              {k: v for k, v in f.items() if v is not None}))
 
 
 def certificate(decl: Declared, kind: str, role: str = "applicant", days: int = 60, **fields) -> Document:
@@ -97,20 +126,23 @@ def certificate(decl: Declared, kind: str, role: str = "applicant", days: int = 
         f.pop("issue_date")
         f.update({"licence_number": "123456789012", "categories": ["B"]})
     f.update(fields)
-    return Document(f"{role}_{kind}.pdf", 1, kind, 0.9, {k: v for k, v in f.items() if v is not None})
+    return read_well(Document(f"{role}_{kind}.pdf", 1, kind, 0.9, {k: v for k, v in f.items() if v is not None}))
 
 
 def photo(days: int = 30, **fields) -> Document:
     f = {"code": "AB12CD34EF56GH78IJ90KL", "photo_date": (R - timedelta(days=days)).isoformat()}
     f.update(fields)
-    return Document("photo.jpg", 1, "photo_code", 0.9, {k: v for k, v in f.items() if v is not None})
+    return read_well(Document("photo.jpg", 1, "photo_code", 0.9, {k: v for k, v in f.items() if v is not None}))
 
 
 def hosting(decl: Declared) -> Document:
     h = person_of(decl, "host")
-    return Document("hebergement.pdf", 1, "hosting_attestation", 0.9,
-                    {"holder_name": f"{h.surname.upper()} {h.given_names[0].upper()}",
-                     "birth_date": h.birth_date.isoformat(), "issue_date": (R - timedelta(days=10)).isoformat()})
+    return read_well(Document("hebergement.pdf", 1, "hosting_attestation", 0.9,
+                              {"holder_name": f"{h.surname.upper()} {h.given_names[0].upper()}",
+                               "hosted_name": f"{decl.applicant.surname.upper()} "
+                                              f"{decl.applicant.given_names[0].upper()}",
+                               "birth_date": h.birth_date.isoformat(),
+                               "issue_date": (R - timedelta(days=10)).isoformat()}))
 
 
 def pieces_for(decl: Declared, requirement: str) -> list[Document]:
@@ -153,4 +185,4 @@ def codes(verdict) -> dict[str, str]:
 
 
 __all__ = ["R", "add_months", "add_years", "bill", "certificate", "codes", "complete_pieces", "declared",
-           "declared_dict", "flat", "hosting", "identity", "photo", "pieces_for"]
+           "declared_dict", "flat", "hosting", "identity", "once_with_doubt", "photo", "pieces_for", "read_well"]

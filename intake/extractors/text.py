@@ -50,6 +50,9 @@ class PageText:
     flattened: bool = False
     bands: list[Band] = field(default_factory=list)
     orientation_checked: bool = False
+    #: The size factor from the page as rendered (after flattening) to `image`: boxes are divided by
+    #: it to be given in the rendered page's pixels.
+    scale: float = 1.0
 
     @property
     def aspect(self) -> float:
@@ -164,6 +167,46 @@ class PageText:
 
     def words(self) -> list:
         return [w for b in sorted(self.bands, key=lambda b: b.top) for w in b.boxes]
+
+    def word_spans(self) -> list[tuple[int, int, object]]:
+        """(start, end, word) of every word in `self.text`, so a match in the text (a date found by
+        its label) can be traced back to the words, and their boxes, that printed it."""
+        spans: list[tuple[int, int, object]] = []
+        offset = 0
+        for i, band in enumerate(sorted(self.bands, key=lambda b: b.top)):
+            if i:
+                offset += 1  # the newline between bands
+            key = None
+            for w in band.boxes:
+                k = (w.block, w.line)
+                if key is not None:
+                    offset += 1  # a space between words, a newline between lines: one character
+                key = k
+                spans.append((offset, offset + len(w.text), w))
+                offset += len(w.text)
+        return spans
+
+    def frame(self) -> dict:
+        """The upright page the boxes are given in: its size in rendered pixels and the quarter turn."""
+        h, w = self.image.shape[:2]
+        return {"width": int(round(w / self.scale)), "height": int(round(h / self.scale)),
+                "rotation": int(self.rotation), "flattened": bool(self.flattened)}
+
+    def reread_box(self, box: list[int] | None, *, psm: int = 7, lang: str = "fra",
+                   whitelist: str | None = None) -> str:
+        """A value's box (in `image` pixels) read again alone, as one line: the second reading that
+        makes a value confident enough to refuse a dossier on."""
+        if not box:
+            return ""
+        x, y, w, h = box
+        crop = self.line_crop(x, y, x + w, y + h)
+        if crop.size == 0:
+            return ""
+        config = TESS_CONFIG + (f" -c tessedit_char_whitelist={whitelist}" if whitelist else "")
+        try:
+            return ocr.image_to_text(crop, lang=lang, psm=psm, config=config).strip()
+        except ocr.OcrTimeout:
+            return ""
 
     def line_text(self) -> str:
         """The words put back in printed lines by their position alone, left to right.
@@ -300,6 +343,7 @@ def prepare(image: np.ndarray) -> PageText:
         g = rotate_quarter(g, 90)
         rotation = 90
     h, w = g.shape
+    f = 1.0
     if w > MAX_WIDTH and h > w:
         f = MAX_WIDTH / w
         g = cv2.resize(g, (MAX_WIDTH, int(h * f)), interpolation=cv2.INTER_AREA)
@@ -307,4 +351,4 @@ def prepare(image: np.ndarray) -> PageText:
         # small card images: enlarge so the small print reaches tesseract's preferred size
         f = 1000 / max(h, w)
         g = cv2.resize(g, (int(w * f), int(h * f)), interpolation=cv2.INTER_CUBIC)
-    return PageText(g, rotation=rotation, skew=skew, flattened=flattened)
+    return PageText(g, rotation=rotation, skew=skew, flattened=flattened, scale=f)

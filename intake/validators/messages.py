@@ -72,13 +72,18 @@ def missing_piece(requirement: str, why: str, hint: str | None = None, training:
     if requirement == "training_certificate" and training:
         phrase = f"l'attestation de suivi de la formation {TRAINING_LABELS.get(training, training)}"
     reason = hint or "ce document est absent du dossier"
-    return f"Fournir {phrase} : {reason} (exigé : {why})."
+    return f"Fournir {phrase} : {reason} ({_required_because(why)})."
+
+
+def _required_because(why: str) -> str:
+    """"toujours exigé" reads as it is; a condition reads after "exigé :"."""
+    return why if why.startswith(("toujours", "exigé")) else f"exigé : {why}"
 
 
 def person_not_declared(requirement: str, role: str, why: str) -> str:
     who = ROLE_LABELS[role]
     return (f"Déclarer le {who} dans le dossier (nom, prénoms, date de naissance), puis fournir "
-            f"{REQUIREMENT_PHRASES[requirement]} : aucun {who} n'est déclaré (exigé : {why}).")
+            f"{REQUIREMENT_PHRASES[requirement]} : aucun {who} n'est déclaré ({_required_because(why)}).")
 
 
 def hint_other_holder(kinds: Sequence[str], roles: Sequence[str]) -> str:
@@ -231,3 +236,39 @@ def birth_date_unusual_read(kind: str, value: Any, reason: str) -> str:
 
 def _iso(value: Any) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _listed(labels: Sequence[str]) -> str:
+    labels = list(labels)
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " et " + labels[-1]
+
+
+def key_fields_unread(kind: str, missing: Sequence[str], doubtful: Sequence[str]) -> str:
+    """A piece that proves nothing until a person has read what the reader could not."""
+    from intake.validators.key_fields import field_label
+
+    parts = []
+    if missing:
+        parts.append(("valeur non lue : " if len(missing) == 1 else "valeurs non lues : ")
+                     + _listed([field_label(n) for n in missing]))
+    if doubtful:
+        parts.append(("valeur lue avec un doute : " if len(doubtful) == 1 else "valeurs lues avec un doute : ")
+                     + _listed([field_label(n) for n in doubtful]))
+    what = the_kind(kind)
+    return (f"Vérifier {what} à l'œil ou en fournir une numérisation nette (à plat, entière, sans doigt, "
+            f"pli ni correcteur sur les mentions) : sur {what}, " + " ; ".join(parts) + ".")
+
+
+def doubtful_refusal(names: Sequence[str]) -> str:
+    """Appended to a refusal that rests on a value read once, or with doubt: a person confirms it."""
+    from intake.validators.key_fields import field_label
+
+    return (" À vérifier sur la pièce avant de la remplacer : lecture non confirmée par une seconde lecture "
+            f"({_listed([field_label(n) for n in names])}).")
+
+
+def maybe_unrecognised(files: Sequence[str]) -> str:
+    """Appended to a missing piece when a page of the dossier could not be recognised or read."""
+    where = ", ".join(quoted(f) for f in files[:3])
+    return (f" Une page non reconnue ou illisible ({where}) est peut-être cette pièce : la vérifier "
+            "avant de demander un nouveau document.")

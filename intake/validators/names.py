@@ -347,16 +347,26 @@ def _match_holder_tokens(tokens: list[str], person: Person, blind: list[str] | N
     return best
 
 
+#: AFNOR NF Z10-011: an address line holds 38 characters; issuers cut a longer name line there.
+POSTAL_LINE = 38
+
+
 def address_holder_near(holder_name: str | None, person: Person) -> bool:
     """Some words of the holder name spell the person's surname but for one letter (4 letters or
-    more): an OCR slip ("N'DIAYE" read "NIDIAYE") as likely as another family, so a person looks."""
+    more): an OCR slip ("N'DIAYE" read "NIDIAYE") as likely as another family, so a person looks.
+    Likewise a name line cut at the postal width ("... DELACROIX MONTAIG" for DELACROIX MONTAIGNE):
+    its last words begin the surname."""
+    cut = len(" ".join((holder_name or "").split())) >= POSTAL_LINE - 3
     for spelling in _spellings:
         tokens = holder_tokens(holder_name, spelling)
         runs = {_joined(tokens[i:j]) for i in range(len(tokens)) for j in range(i + 1, len(tokens) + 1)}
+        tails = {_joined(tokens[i:]) for i in range(len(tokens))} if cut else set()
         for variant in surname_variants(person):
             surname = _joined(variant)
             if any(min(len(r), len(surname)) >= NEAR_MIN_LETTERS and edit_distance_at_most_one(r, surname)
                    for r in runs):
+                return True
+            if any(len(t) >= NEAR_MIN_LETTERS and surname.startswith(t) for t in tails):
                 return True
     return False
 

@@ -19,7 +19,7 @@ from intake.validators.dates import age_at, french_date
 
 #: Bumped whenever a row, a condition or a decided value changes: results judged with an older
 #: version are reprocessed (intake.version.PIPELINE_VERSION).
-RULES_VERSION = 1
+RULES_VERSION = 2  # 2: key fields and decisive refusals (validators/key_fields.py)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from typing import Any
 from intake.documents import FINDING_SEVERITY, IDENTITY_KINDS, Document, Finding, status_of
 from intake.dossier import Declared, Person
 from intake.validators import messages as msg
+from intake.validators.key_fields import KEY_FIELDS, alternatives, key_field_gaps, refusal_is_decisive, rests_on
 from intake.validators.holders import DIFFERS, UNKNOWN, Assignment, PersonMatch, assign_holders
 from intake.validators.names import (
     MATCH,
@@ -67,7 +68,20 @@ ADDED_CODES = {
     "medical_opinion_date_missing": "review",
     "medical_opinion_unfit": "blocking",
     "training_certificate_mismatch": "blocking",
+    "key_field_unread": "review",
 }
+#: Findings that already say a key value is absent: the key-field finding does not say it again.
+_SAYS_ABSENT = {
+    "proof_of_address_date_missing": ("issue_date",),
+    "proof_of_address_name_mismatch": ("holder_name",),
+    "identity_birth_date_mismatch": ("birth_date",),
+    "identity_name_mismatch": ("surname",),
+    "identity_expiry_unknown": ("expiry_date", "issue_date"),
+    "medical_opinion_date_missing": ("issue_date",),
+    "training_certificate_mismatch": ("training",),
+}
+#: Upstream findings that already send the whole piece to a person (nothing read can be trusted).
+_PIECE_IN_DOUBT = ("mrz_invalid", "unreadable_piece")
 _TAX_TYPES = {"02", "04", "28"}
 #: Findings about whose document it is: kept as they are even beside a good piece.
 NEVER_DOWNGRADED = frozenset({"holder_mismatch", "birth_date_unusual"})
@@ -94,9 +108,21 @@ class Verdict:
 
 def _finding(code: str, message: str, doc: Document | None = None, severity: str | None = None,
              requirement: str | None = None) -> Finding:
+    """A finding about `doc`. A refusal resting on a value not read decisively (no check digit, no
+    signature, not read twice the same way with confidence) is sent to a person instead (issue #15:
+    a reading slip must never refuse a dossier)."""
     sev = severity or FINDING_SEVERITY.get(code) or ADDED_CODES[code]
+    details: dict[str, Any] = {}
+    if sev == "blocking" and doc is not None:
+        fields = address_fields(doc) if doc.kind == "proof_of_address" else doc.fields
+        if not refusal_is_decisive(code, doc.kind, fields, doc.evidence):
+            sev = "review"
+            names = [n for n in rests_on(code, doc.kind) if fields.get(n) not in (None, "", [])] or \
+                list(rests_on(code, doc.kind))
+            message = message.rstrip() + msg.doubtful_refusal(names)
+            details["doubtful"] = names
     return Finding(code, message, severity=sev, requirement=requirement,
-                   file=doc.file if doc else None, page=doc.page if doc else None)
+                   file=doc.file if doc else None, page=doc.page if doc else None, details=details)
 
 
 # --- fields seen through the 2D-Doc ---------------------------------------------------------------
@@ -245,8 +271,12 @@ def _address_problems(ctx: _Ctx, i: int, role: str, req: Requirement) -> list[Fi
                                 msg.proof_of_address_name_near(holder_name, role, _declared_name(person)),
                                 doc, severity="review"))
         else:
+            # A refusal needs a person's name read (a surname and more), not one word that may be a
+            # label the layout put where the name was expected ("BAILLEUR", "LOCATAIRE").
+            named = len(holder_tokens(holder_name)) >= 2
             out.append(_finding("proof_of_address_name_mismatch",
-                                msg.proof_of_address_name_mismatch(holder_name, role, _declared_name(person)), doc))
+                                msg.proof_of_address_name_mismatch(holder_name, role, _declared_name(person)), doc,
+                                severity=None if named else "review"))
     elif match_holder_name(holder_name, person).level != MATCH and not any(
             match_holder_name(holder_name, p).level == MATCH for r, p in ctx.declared.people().items() if r != role):
         # Same surname, another first name, and no declared person of that name: a relative's bill
@@ -399,8 +429,31 @@ def _problems(ctx: _Ctx, i: int, req: Requirement) -> list[Finding]:
             found = _photo_problems(ctx, i)
         else:
             found = []
+        found += _key_field_problems(ctx, i, found)
         ctx.problems[key] = found
     return ctx.problems[key]
+
+
+def _key_field_problems(ctx: _Ctx, i: int, found: list[Finding]) -> list[Finding]:
+    """A piece meets nothing by its kind alone: its key values must be read, with confidence."""
+    doc = ctx.documents[i]
+    if any(u.code in _PIECE_IN_DOUBT for u in ctx.upstream.get(i, [])):
+        return []
+    fields = address_fields(doc) if doc.kind == "proof_of_address" else doc.fields
+    gaps = key_field_gaps(doc.kind, fields, doc.evidence)
+    if not gaps:
+        return []
+    if not any(fields.get(n) not in (None, "", []) for entry in KEY_FIELDS.get(doc.kind, ())
+               for way in alternatives(entry) for n in way):
+        # nothing at all was read: one finding says so, instead of one per value not read
+        found[:] = [f for f in found if f.code not in _SAYS_ABSENT or f.severity == "blocking"]
+    said = {n for f in found for n in _SAYS_ABSENT.get(f.code, ())}
+    said |= {n for f in found for n in f.details.get("doubtful", ())}
+    missing = [n for n in gaps.missing if n not in said]
+    doubtful = [n for n in gaps.doubtful if n not in said]
+    if not missing and not doubtful:
+        return []
+    return [_finding("key_field_unread", msg.key_fields_unread(doc.kind, missing, doubtful), doc)]
 
 
 def _acceptable(ctx: _Ctx, i: int, req: Requirement) -> bool:
@@ -419,6 +472,20 @@ def _missing_hint(ctx: _Ctx, req: Requirement) -> str | None:
         return ("les pièces d'identité fournies ne correspondent à aucune personne déclarée "
                 "(vérifier les noms et dates de naissance saisis)")
     return None
+
+
+#: An unreadable page for this reason holds no document (quality.py's message for a blank page).
+_BLANK = "page blanche"
+
+
+def _unrecognised_pages(findings: list[Finding]) -> list[str]:
+    """Files with a page that no reader recognised or could read (a blank sheet aside)."""
+    out = []
+    for f in findings:
+        if f.code == "unknown_piece" or (f.code == "unreadable_piece" and (f.details or {}).get("reason") != _BLANK):
+            if f.file and f.file not in out:
+                out.append(f.file)
+    return out
 
 
 def _declared_findings(declared: Declared, ref: date) -> list[Finding]:
@@ -463,8 +530,13 @@ def judge(declared: Declared, documents: list[Document], file_findings: list[Fin
             st.state, st.documents = "invalid", [documents[i] for i in cands]
         else:
             st.state = "missing"
-            missing[req.name] = _finding("missing_piece", msg.missing_piece(
-                req.name, st.why, _missing_hint(ctx, req), declared.training), requirement=req.name)
+            message = msg.missing_piece(req.name, st.why, _missing_hint(ctx, req), declared.training)
+            unrecognised = _unrecognised_pages(file_findings)
+            # A page that could not be read or recognised may be the very piece: "missing" is then
+            # no confident evidence, and a person looks before the school is told to provide it.
+            missing[req.name] = _finding(
+                "missing_piece", message + (msg.maybe_unrecognised(unrecognised) if unrecognised else ""),
+                requirement=req.name, severity="review" if unrecognised else None)
 
     # A document keeps the severity of its problems only where it is needed: it is a candidate of a
     # requirement that nothing else meets. Elsewhere its problems are information.
