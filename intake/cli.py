@@ -70,21 +70,13 @@ def format_report(result: dict) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from intake.dossier import DossierError
-    from intake.service import ServiceError, check_folder
+    from intake.service import check_folder
 
     folder = Path(args.dossier)
     if not folder.is_dir():
         print(f"intake check : {folder} n'est pas un dossier", file=sys.stderr)
         return EXIT_ERROR
-    try:
-        result = check_folder(folder, today=args.today)
-    except DossierError as exc:
-        print(f"intake check : dossier.json refusé : champ « {exc.field} » : {exc.message}", file=sys.stderr)
-        return EXIT_ERROR
-    except ServiceError as exc:
-        print(f"intake check : {exc}", file=sys.stderr)
-        return EXIT_ERROR
+    result = check_folder(folder, today=args.today)  # a refused dossier.json, no worker: intake.errors
     if args.json:
         json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -164,7 +156,67 @@ def cmd_db(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Each external tool: found or not, version, languages and fonts, and what to install."""
+    from intake.tools import probe_all
+
+    probes = probe_all()
+    for probe in probes:
+        state = "OK" if probe.ok else ("INCOMPLET" if probe.found else "ABSENT")
+        print(f"{probe.name} {probe.version}".strip() + f" : {state}")
+        for key, value in probe.details.items():
+            print(f"    {key} : {value}")
+        for text in probe.missing:
+            print(f"    manque : {text}")
+        for text in probe.notes:
+            print(f"    remarque : {text}")
+    debian = sorted({pkg for p in probes for pkg in p.install if " " not in pkg})
+    other = [pkg for p in probes for pkg in p.install if " " in pkg]
+    if debian:
+        print(f"\nÀ installer (en root) : apt-get install {' '.join(debian)}")
+    for line in other:
+        print(f"À installer : {line}")
+    if any(p.missing for p in probes):
+        print("intake ne peut pas lire les pièces tant que ces outils manquent.")
+        return EXIT_FINDINGS
+    print("\nTous les outils nécessaires sont installés.")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """The pieces ready to file on the ANTS site and the check report, written into --out."""
+    from intake.export import export_dossier
+    from intake.service import check_folder_dossier, prepare_database
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        print(f"intake export : {out} existe et n'est pas un dossier", file=sys.stderr)
+        return EXIT_ERROR
+    target = Path(args.target)
+    # a refused export exits 1, anything else that stops it 2 (intake.errors, caught in main)
+    if target.is_dir():
+        dossier_id, _result = check_folder_dossier(target, today=args.today)
+    elif args.target.isdigit():
+        prepare_database()
+        dossier_id = int(args.target)
+    else:
+        print(f"intake export : {args.target} n'est ni un dossier ni un numéro de dossier", file=sys.stderr)
+        return EXIT_ERROR
+    written = export_dossier(dossier_id, out, max_bytes=args.max_bytes)
+    for path in written:
+        print(path)
+    return EXIT_OK
+
+
+def _verb(argv: list[str] | None) -> str | None:
+    """The command word of `argv` (its first word that is not an option), or None."""
+    return next((word for word in argv or [] if not word.startswith("-")), None)
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given `argv` whose verb is one of this module's, the command modules (which
+    import SQLAlchemy, Dramatiq, the web stack) are not imported: `intake extract`, `rules` and
+    `doctor` start without them."""
     parser = argparse.ArgumentParser(prog="intake", description="Pré-contrôle des dossiers de permis de conduire (ANTS).")
     parser.add_argument("--version", action="version", version=f"intake {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="journal détaillé sur stderr")
@@ -193,10 +245,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="garder le résultat JSON de chaque dossier dans DIR et reprendre ceux qui y sont déjà")
     p.set_defaults(func=cmd_eval)
 
+    p = sub.add_parser("export", help="préparer les pièces à déposer sur le site de l'ANTS, et le rapport de contrôle")
+    p.add_argument("target", metavar="DOSSIER_DIR|ID", help="un dossier à vérifier puis exporter, ou le numéro "
+                   "d'un dossier déjà vérifié")
+    p.add_argument("--out", required=True, metavar="DIR", help="dossier où écrire les fichiers")
+    p.add_argument("--today", type=_iso_date, metavar="YYYY-MM-DD", help="date de référence (avec DOSSIER_DIR)")
+    p.add_argument("--max-bytes", type=int, default=None, metavar="N",
+                   help="taille maximale de chaque fichier (défaut : INTAKE_EXPORT_MAX_BYTES, 2 000 000)")
+    p.set_defaults(func=cmd_export)
+
     p = sub.add_parser("db", help="schéma de la base de données (Alembic)")
     p.add_argument("action", choices=["upgrade", "status"])
     p.set_defaults(func=cmd_db)
 
+    p = sub.add_parser("doctor", help="les outils externes (tesseract, poppler, zxing-cpp, polices) et ce qui manque")
+    p.set_defaults(func=cmd_doctor)
+
+    if argv is not None and _verb(argv) in sub.choices:
+        return parser
     for module_name in COMMAND_MODULES:
         try:
             module = importlib.import_module(module_name)
@@ -209,7 +275,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    from intake import single_threaded_pools
+
+    single_threaded_pools()  # before any command loads numpy, OpenCV or tesseract
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
@@ -218,8 +287,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_ERROR
     _setup_logging(args.verbose)
+    from intake.errors import IntakeError, exit_code
+
     try:
         return args.func(args)
+    except IntakeError as exc:  # one table from errors to exit statuses (intake.errors)
+        print(f"intake {_verb(argv if argv is not None else sys.argv[1:]) or ''} : {exc}", file=sys.stderr)
+        return int(exit_code(exc))
     except KeyboardInterrupt:
         return EXIT_ERROR
 

@@ -12,6 +12,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from intake.errors import InputError
+
 PROCEDURES = ("inscription", "titre_reussite", "titre_formation")
 MOTIFS = ("primo", "extension", "retour")
 CATEGORIES = ("AM", "A1", "A2", "A", "B1", "B", "BE", "C1", "C1E", "C", "CE", "D1", "D1E", "D", "DE")
@@ -21,13 +23,15 @@ MAX_DOSSIER_JSON_BYTES = 1_000_000
 _ICAO3 = re.compile(r"^[A-Z]{3}$")
 
 
-class DossierError(ValueError):
+class DossierError(InputError, ValueError):
     """`dossier.json` is missing, not JSON, or breaks the schema; `field` names the culprit."""
 
     def __init__(self, field_name: str, message: str):
-        super().__init__(f"{field_name}: {message}")
+        super().__init__(message)
         self.field = field_name
-        self.message = message
+
+    def __str__(self) -> str:
+        return f"dossier.json refusé : champ « {self.field} » : {self.message}"
 
 
 @dataclass(frozen=True)

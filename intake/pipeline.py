@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -85,7 +84,7 @@ def read_file(path: Path, name: str, settings: Settings | None = None) -> FileRe
 
     settings = settings or get_settings()
     try:
-        source = open_source(path, settings)
+        source = open_source(path, settings, reading=True)
     except UnsupportedFile as exc:
         return FileRead(file=name, findings=[_unsupported(name, exc.reason)])
     results = list(_page_pool().map(lambda i: _read_page_safely(source.render, i),
@@ -154,12 +153,3 @@ def list_piece_files(folder: Path) -> list[Path]:
         key=lambda p: p.name,
     )
 
-
-def check_folder(folder: Path, today: date | None = None) -> dict:
-    """Check a dossier folder through the actors (CONTRACT.md §2) and return the JSON document."""
-    from intake.service import check_folder as _check
-
-    started = time.monotonic()
-    result = _check(Path(folder), today=today)
-    log.info("dossier checked in %.2f s", time.monotonic() - started)
-    return result

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from intake import jobs
+from intake.errors import ServiceUnavailable
 from intake.dossier import load_declared
 from intake.pipeline import list_piece_files
 from intake.settings import get_settings
@@ -19,7 +20,7 @@ from intake.settings import get_settings
 log = logging.getLogger(__name__)
 
 
-class ServiceError(RuntimeError):
+class ServiceError(ServiceUnavailable):
     """The command could not run (database not migrated, no worker answering)."""
 
 
@@ -44,19 +45,51 @@ def start_workers() -> None:
     import intake.workers.actors  # noqa: F401
 
 
-def submit(dossier_id: int) -> None:
-    """Send the dossier's pending reads, or its check when nothing is pending."""
-    from intake.workers.actors import check_dossier, read_upload
+def require_tools() -> None:
+    """ServiceError (French) when tesseract, its languages, poppler or the OCR-B font is missing."""
+    from intake.tools import ToolMissing, require
 
-    pending = jobs.pending_upload_ids(dossier_id)
-    for upload_id in pending:
-        read_upload.send(upload_id)
-    if not pending:
-        check_dossier.send(dossier_id)
+    try:
+        require()
+    except ToolMissing as exc:
+        raise ServiceError(str(exc)) from None
+
+
+def wait_for_check(dossier_id: int, timeout: float):
+    """The dossier's finished check run, or None after `timeout` seconds. In-process, woken by the
+    embedded worker each time it finishes a message (no polling); with Redis, polling the database."""
+    import time
+
+    from intake.workers import broker
+
+    if not broker.is_embedded():
+        return jobs.wait_for_check(dossier_id, timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = broker.settled_count()
+        run = jobs.wait_for_check(dossier_id, timeout=-1)  # one look, no sleep
+        remaining = deadline - time.monotonic()
+        if run is not None or remaining <= 0:
+            return run
+        broker.wait_settled(seen, remaining)
+
+
+def submit(dossier_id: int) -> None:
+    """Send what the outbox holds for the dossier: its pending reads, or its check when nothing is pending."""
+    from intake.workers.outbox import send_pending
+
+    send_pending(dossier_id)
 
 
 def check_folder(folder: Path, today: date | None = None, timeout: float | None = None) -> dict:
+    return check_folder_dossier(folder, today, timeout)[1]
+
+
+def check_folder_dossier(folder: Path, today: date | None = None, timeout: float | None = None) -> tuple[int, dict]:
+    """`check_folder`, also giving the dossier's id (`intake export DOSSIER_DIR` exports that dossier)."""
     declared = load_declared(folder)
+    if not get_settings().broker_url:
+        require_tools()  # this process reads the pieces: refuse now rather than fail every page
     prepare_database()
     start_workers()
     dossier_id = jobs.create_dossier(declared, source="cli", reference_date=today or declared.reference_date)
@@ -66,10 +99,10 @@ def check_folder(folder: Path, today: date | None = None, timeout: float | None 
         raise ServiceError(f"trop de fichiers dans le dossier ({len(files)}, au plus {settings.max_dossier_files})")
     jobs.upload_files(dossier_id, files)
     submit(dossier_id)
-    run = jobs.wait_for_check(dossier_id, timeout=timeout or settings.check_timeout)
+    run = wait_for_check(dossier_id, timeout or settings.check_timeout)
     if run is None:
         raise ServiceError("aucun worker n'a terminé la vérification à temps (le broker Redis a-t-il des "
                            "workers ? `intake worker`)")
     if run.state != "done":
         raise ServiceError("la vérification du dossier a échoué ; voir `intake failed`")
-    return run.result
+    return dossier_id, run.result

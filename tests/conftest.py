@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 VENV_BIN = Path(sys.executable).parent
 
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+from intake import single_threaded_pools  # noqa: E402
+
+single_threaded_pools()  # as the `intake` command does, before the libraries load
 
 # Property tests explore new examples on every run on a developer's machine; the README's test
 # command and CI (INTAKE_TEST_DERANDOMIZE=1) run a fixed set, so that a green or red CI run says
