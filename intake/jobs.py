@@ -259,7 +259,8 @@ def read_upload(upload_id: int, force: bool = False, trigger: str = "upload") ->
             session.add(Piece(upload_id=upload.id, position=position, page=document.page, pages=document.pages,
                               kind=document.kind, holder=document.holder, confidence=float(document.confidence),
                               fields=document.fields, evidence=document.evidence))
-        upload.file_findings = [f.to_json() for f in read.findings]
+        # with their details: a blank page's reason says it hides no piece (the verdict reads it)
+        upload.file_findings = [{**f.to_json(), "details": f.details} for f in read.findings]
         upload.page_count = read.page_count
         upload.media_type = read.media_type
         move_upload(upload, UploadState.DONE)

@@ -3,14 +3,14 @@
 set -euo pipefail
 
 # Redis keeps the queues: with the append-only file synced every second, a restart loses at most
-# the last second of messages, and the outbox's sweeper sends those again (README: Durability).
+# the last second of messages, and the outbox's sweeper sends those again (README: "Nothing lost, nothing doubled").
 if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
   mkdir -p /var/lib/redis/intake /var/log/redis
   redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
     --appendonly yes --appendfsync everysec --dir /var/lib/redis/intake --logfile /var/log/redis/intake.log
 elif [ "$(redis-cli -h 127.0.0.1 config get appendonly 2>/dev/null | tail -1)" = "no" ]; then
   echo "services: the running Redis keeps nothing on disk (appendonly no); for production use" \
-       "appendonly yes and appendfsync everysec (README: Durability)" >&2
+       "appendonly yes and appendfsync everysec (README: Nothing lost, nothing doubled)" >&2
 fi
 
 if ! pg_isready -h 127.0.0.1 -q 2>/dev/null; then

@@ -73,11 +73,11 @@ def _fold(text: str) -> str:
 
 
 def _tokens(value: Any) -> list[str]:
-    """The value cut as the words that print it are folded: at spaces and the separators OCR keeps
-    apart (a date's slashes); an apostrophe or hyphen inside a name stays inside its word."""
+    """The value cut as the words that print it are folded: at spaces (and commas); a date's
+    slashes, an apostrophe or a hyphen stay inside their word, as OCR gives them."""
     if isinstance(value, (list, tuple)):
         value = " ".join(str(v) for v in value)
-    return [t for t in (_fold(p) for p in re.split(r"[\s/.,;:()]+", str(value))) if t]
+    return [t for t in (_fold(p) for p in re.split(r"[\s,;]+", str(value))) if t]
 
 
 @dataclass(frozen=True)
@@ -324,7 +324,8 @@ def _training_words(words: Sequence[Any], value: str) -> list[Any]:
 def confirm_by_rereading(pt: Any, kind: str, fields: dict[str, Any], evidence: dict[str, dict[str, Any]],
                          names: Iterable[str]) -> None:
     """Read again, alone, the box of each value named (a refusal may rest on them): a second reading
-    that gives the same value makes it `readings: 2`. The first reading's confidence is kept."""
+    that gives the same value makes it `readings: 2`, with the better of the two confidences (two
+    readings agreeing, one of them sure, is the "consistent double reading" a refusal may rest on)."""
     from intake.extractors.dates import find_dates
 
     for name in names:
@@ -332,11 +333,11 @@ def confirm_by_rereading(pt: Any, kind: str, fields: dict[str, Any], evidence: d
         value = fields.get(name)
         if not ev or value in (None, "", []) or ev.get("protected") or not ev.get("_box"):
             continue
-        text = pt.reread_box(ev["_box"])
+        text, confidence = pt.reread_box(ev["_box"])
         if not text:
             continue
         if name in DATE_FIELDS:
-            agree = any(c.date.isoformat() == value for c in find_dates(text))
+            agree = date_agrees(value, text)
         elif name == "training":
             from intake.extractors.fields import training_of
 
@@ -345,6 +346,32 @@ def confirm_by_rereading(pt: Any, kind: str, fields: dict[str, Any], evidence: d
             agree = same_tokens(value, text)
         if agree:
             ev["readings"] = 2
+            ev["confidence"] = round(max(float(ev.get("confidence") or 0.0), confidence), 3)
+
+
+#: What a date's separators may be read as, alone on a crop (a bold slash read 1, l, I or |).
+_DATE_SEPARATORS = "/.-1lI|"
+
+
+def date_agrees(value: str, text: str) -> bool:
+    """A second reading of a date's box gives the same date: parsed as a date, or its day, month and
+    year in order with separators read as what a slash is often read as (the first reading allowed
+    that too, under a label)."""
+    from intake.extractors.dates import find_dates
+
+    if any(c.date.isoformat() == value for c in find_dates(text)):
+        return True
+    try:
+        year, month, day = value.split("-")
+    except ValueError:
+        return False
+    squeezed = re.sub(r"\s+", "", text)
+    for sep in _DATE_SEPARATORS:
+        for d in {day, day.lstrip("0")}:
+            for y in (year, year[2:]):
+                if f"{d}{sep}{month}{sep}{y}" in squeezed:
+                    return True
+    return False
 
 
 def strip_private(evidence: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

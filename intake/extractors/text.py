@@ -192,21 +192,21 @@ class PageText:
         return {"width": int(round(w / self.scale)), "height": int(round(h / self.scale)),
                 "rotation": int(self.rotation), "flattened": bool(self.flattened)}
 
-    def reread_box(self, box: list[int] | None, *, psm: int = 7, lang: str = "fra",
-                   whitelist: str | None = None) -> str:
+    def reread_box(self, box: list[int] | None, *, psm: int = 7, lang: str = "fra") -> tuple[str, float]:
         """A value's box (in `image` pixels) read again alone, as one line: the second reading that
-        makes a value confident enough to refuse a dossier on."""
+        makes a value confident enough to refuse a dossier on. (text, mean word confidence 0..1)."""
         if not box:
-            return ""
+            return "", 0.0
         x, y, w, h = box
         crop = self.line_crop(x, y, x + w, y + h)
         if crop.size == 0:
-            return ""
-        config = TESS_CONFIG + (f" -c tessedit_char_whitelist={whitelist}" if whitelist else "")
+            return "", 0.0
         try:
-            return ocr.image_to_text(crop, lang=lang, psm=psm, config=config).strip()
+            words = ocr.image_to_words(crop, lang=lang, psm=psm, config=TESS_CONFIG)
         except ocr.OcrTimeout:
-            return ""
+            return "", 0.0
+        confs = [max(0.0, float(w.conf)) for w in words if w.text.strip()]
+        return " ".join(w.text for w in words), (sum(confs) / len(confs) / 100.0 if confs else 0.0)
 
     def line_text(self) -> str:
         """The words put back in printed lines by their position alone, left to right.
