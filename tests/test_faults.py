@@ -433,7 +433,18 @@ def test_the_web_process_killed_mid_upload_and_clients_retrying_leave_no_duplica
 # --- what Dramatiq passes to record_failure (issue 17) ---------------------------------------------
 
 
-def test_a_failed_read_records_its_exception_type(migrated, monkeypatch):
+def _forget_in_process_messages() -> None:
+    """The in-process broker lives as long as the test process: retries of the broken read still
+    waiting, and its dead letter, must not reach the next test (a join there would raise them)."""
+    from intake.workers.broker import configure
+
+    broker = configure()
+    broker.flush_all()
+    for letters in getattr(broker, "dead_letters_by_queue", {}).values():
+        letters.clear()
+
+
+def test_a_failed_read_records_its_exception_type(migrated, monkeypatch, request):
     """In process: a read that fails for good (not a transient error) is marked failed with the
     exception type Dramatiq reports, and its dossier is still checked."""
     import dramatiq
@@ -451,6 +462,7 @@ def test_a_failed_read_records_its_exception_type(migrated, monkeypatch):
     # Given the in-process worker, and a reader that fails on every file
     service.start_workers()
     monkeypatch.setattr(jobs, "read_upload", broken)
+    request.addfinalizer(_forget_in_process_messages)
     dossier_id = jobs.create_dossier(parse_declared(base_declared()))
     upload_id = jobs.add_upload(dossier_id, "scan.png", io.BytesIO(PIECES["piece1.png"]))
     # When the upload is sent to be read
