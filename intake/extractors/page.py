@@ -135,6 +135,21 @@ def read_page(image: np.ndarray, page_number: int, _codes: list | None = None) -
     return page
 
 
+def _address_from_2ddoc(doc) -> dict[str, Any]:
+    """A proof of address's fields as its 2D-Doc gives them (RULES.md: they win over the print)."""
+    fields: dict[str, Any] = {}
+    if doc.doc_type in TAX_2DDOC_TYPES:
+        fields["document_subtype"] = "tax_notice"
+    for key, value in (("holder_name", doc.holder_name()), ("address_line", doc.address_line()),
+                       ("postcode", doc.postcode()), ("city", doc.city())):
+        if value:
+            fields[key] = value
+    if doc.issue_date():
+        fields["issue_date"] = doc.issue_date().isoformat()
+    fields["two_d_doc"] = doc.to_contract()
+    return fields
+
+
 def _certificate_fields(kind: str, pt: PageText, candidates) -> dict[str, Any]:
     """Fields from the page's printed lines (certificates are one column, and tesseract's column
     finding can cut a line in two), completed by the block reading for what those lack."""
@@ -229,15 +244,7 @@ def _proof_of_address(page: PageRead, pt: PageText, candidates, docs) -> None:
     if docs:
         doc = docs[0]
         ocr_fields = dict(fields)
-        if doc.doc_type in TAX_2DDOC_TYPES:
-            fields["document_subtype"] = "tax_notice"
-        for key, value in (("holder_name", doc.holder_name()), ("address_line", doc.address_line()),
-                           ("postcode", doc.postcode()), ("city", doc.city())):
-            if value:
-                fields[key] = value
-        if doc.issue_date():
-            fields["issue_date"] = doc.issue_date().isoformat()
-        fields["two_d_doc"] = doc.to_contract()
+        fields.update(_address_from_2ddoc(doc))
         from_code = [k for k in ("holder_name", "address_line", "postcode", "city", "issue_date", "two_d_doc",
                                  "document_subtype")
                      if k == "two_d_doc" or (k in fields and fields.get(k) != ocr_fields.get(k))
@@ -451,18 +458,9 @@ def _page_of_codes(page: PageRead, codes: list, shape: tuple[int, ...]) -> None:
         page.fields = {"two_d_doc": codes[0].to_contract()}
         return
     doc = address[0]
-    fields: dict[str, Any] = {}
-    for key, value in (("holder_name", doc.holder_name()), ("address_line", doc.address_line()),
-                       ("postcode", doc.postcode()), ("city", doc.city())):
-        if value:
-            fields[key] = value
-    if doc.issue_date():
-        fields["issue_date"] = doc.issue_date().isoformat()
-    if doc.doc_type in TAX_2DDOC_TYPES:
-        fields["document_subtype"] = "tax_notice"
-    elif doc.doc_type == "01":
-        fields["document_subtype"] = "bill"
-    fields["two_d_doc"] = doc.to_contract()
+    fields: dict[str, Any] = _address_from_2ddoc(doc)
+    if doc.doc_type == "01":
+        fields.setdefault("document_subtype", "bill")
     page.kind = "proof_of_address"
     page.confidence = 0.99 if doc.signature_valid else 0.8
     page.fields = fields
