@@ -344,3 +344,19 @@ def test_a_bill_holder_read_as_one_label_word_is_no_ground_for_a_refusal():
     # And a full other name read twice is still refused
     bill.fields["holder_name"] = "MME ALICE BERTRAND"
     assert judge(decl, docs, [], R).status == "incomplete"
+
+
+def test_a_doubtful_key_value_read_twice_the_same_way_meets_its_requirement():
+    # Given a complete dossier whose bill date was read with doubt (0.3)
+    decl = declared()
+    docs = flat(complete_pieces(decl))
+    bill = next(d for d in docs if d.kind == "proof_of_address")
+    once_with_doubt(bill, "issue_date", confidence=0.3)
+    # When it was read only once, then a person checks it
+    assert judge(decl, docs, [], R).status == "needs_review"
+    # When a second reading of its box gave the same date, then the doubt is settled
+    bill.evidence["fields"]["issue_date"]["readings"] = 2
+    assert judge(decl, docs, [], R).status == "complete"
+    # But garbage read twice the same way settles nothing
+    bill.evidence["fields"]["issue_date"]["confidence"] = 0.1
+    assert judge(decl, docs, [], R).status == "needs_review"

@@ -31,7 +31,14 @@ from intake.extractors.photo_code import (
 )
 from intake.extractors.quality import assess
 from intake.extractors.text import PageText, prepare
-from intake.validators.key_fields import DECISIVE_CONFIDENCE, REREAD, decisive, one_slip_from_valid_code
+from intake.validators.key_fields import (
+    DECISIVE_CONFIDENCE,
+    KEY_MIN_CONFIDENCE,
+    REREAD,
+    decisive,
+    key_field_names,
+    one_slip_from_valid_code,
+)
 
 log = logging.getLogger(__name__)
 
@@ -172,10 +179,15 @@ def _looks_garbled(pt: PageText) -> bool:
 
 def _text_evidence(page: PageRead, pt: PageText) -> None:
     """Evidence of every field read from the OCR text (those a 2D-Doc or a barcode gave have
-    theirs already); the values a refusal could rest on are read a second time, alone."""
+    theirs already). Read a second time, alone: the values a refusal could rest on, and the key
+    values read with doubt (two readings agreeing make a doubtful value a sure one; a region is read
+    again only when one of its values needs it)."""
     known = page.evidence.setdefault("fields", {})
     found = evidence_mod.text_evidence(pt, page.fields, page.page, skip=known)
-    evidence_mod.confirm_by_rereading(pt, page.kind, page.fields, found, REREAD.get(page.kind, ()))
+    doubtful = [n for n in key_field_names(page.kind)
+                if n in found and float(found[n].get("confidence") or 0.0) < KEY_MIN_CONFIDENCE]
+    again = tuple(dict.fromkeys([*REREAD.get(page.kind, ()), *doubtful]))
+    evidence_mod.confirm_by_rereading(pt, page.kind, page.fields, found, again)
     known.update(evidence_mod.strip_private(found))
     page.evidence.setdefault("frames", {})[str(page.page)] = pt.frame()
 

@@ -107,6 +107,11 @@ FIELD_LABELS = {
 }
 
 
+def key_field_names(kind: str) -> list[str]:
+    """Every field named in the kind's key fields, alternatives included."""
+    return list(dict.fromkeys(n for entry in KEY_FIELDS.get(kind, ()) for way in alternatives(entry) for n in way))
+
+
 def field_label(name: str) -> str:
     return FIELD_LABELS.get(name, name)
 
@@ -132,10 +137,20 @@ def _protected(ev: dict) -> bool:
     return ev.get("protected") in ("check_digit", "signature")
 
 
+#: Two readings agreeing settle a value read with some doubt, down to this confidence (under it the
+#: words are garbage that two readings may well get wrong the same way).
+AGREED_MIN_CONFIDENCE = 0.2
+
+
 def well_read(fields: dict, evidence: dict | None, name: str) -> bool:
-    """The value is there and its reader is confident in it."""
+    """The value is there and read with confidence: protected, or its reader sure enough, or read
+    twice the same way."""
     ev = _read_evidence(fields, evidence, name)
-    return ev is not None and (_protected(ev) or float(ev.get("confidence") or 0.0) >= KEY_MIN_CONFIDENCE)
+    if ev is None:
+        return False
+    confidence = float(ev.get("confidence") or 0.0)
+    return _protected(ev) or confidence >= KEY_MIN_CONFIDENCE or (
+        int(ev.get("readings") or 1) >= 2 and confidence >= AGREED_MIN_CONFIDENCE)
 
 
 def decisive(fields: dict, evidence: dict | None, name: str) -> bool:
