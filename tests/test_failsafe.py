@@ -360,3 +360,20 @@ def test_a_doubtful_key_value_read_twice_the_same_way_meets_its_requirement():
     # But garbage read twice the same way settles nothing
     bill.evidence["fields"]["issue_date"]["confidence"] = 0.1
     assert judge(decl, docs, [], R).status == "needs_review"
+
+
+def test_a_protected_name_one_letter_off_is_a_review_a_plainly_other_name_a_refusal():
+    # Given a laminated CNI (names under the MRZ's final check digit) read one letter off
+    decl = declared()
+    docs = flat(complete_pieces(decl))
+    i = next(k for k, d in enumerate(docs) if d.kind == "identity_card")
+    docs[i] = identity(decl, document_number="110375123456", mrz_format="fr_cni_2x36", expiry_date=None,
+                       surname="DUPOMT")
+    # When judged, then a person checks it: the reader may have let the check digit pick the slip
+    v = judge(decl, docs, [], R)
+    assert [f.severity for f in v.findings if f.code == "identity_name_mismatch"] == ["review"]
+    # And a plainly different surname under the check digit is still refused
+    docs[i] = identity(decl, document_number="110375123456", mrz_format="fr_cni_2x36", expiry_date=None,
+                       surname="BERTRAND")
+    v = judge(decl, docs, [], R)
+    assert [f.severity for f in v.findings if f.code == "identity_name_mismatch"] == ["blocking"]

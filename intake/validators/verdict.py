@@ -210,8 +210,10 @@ def _force_identity_comparisons(ctx: _Ctx, needed: dict[str, bool]) -> None:
 def _name_mismatch_severity(doc: Document, m: PersonMatch, person: Person) -> str:
     """Blocking when a check digit vouches for the names read, else review (CONTRACT.md: the
     contract's promise; a plainly different person is also caught by the birth date, which the
-    MRZ check digits do protect)."""
-    return "blocking" if _names_protected(doc) else "review"
+    MRZ check digits do protect). Names one letter apart are a review even then: the MRZ reader lets
+    the check digits choose among a letter's candidates, so a slip can come out "valid" (BEPARD read
+    for BÉRARD on a phone photo, generator seed 44)."""
+    return "blocking" if _names_protected(doc) and m.names != NEAR else "review"
 
 
 def _identity_problems(ctx: _Ctx, i: int, role: str, req: Requirement) -> list[Finding]:
