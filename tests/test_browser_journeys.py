@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, serve
+from test_browser import PASSWORD, browser, serve, shots  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -49,27 +49,6 @@ def server(tmp_path_factory):
     with serve(data, INTAKE_MAX_FILE_BYTES=str(MAX_BYTES)) as base:
         _DATA_DIRS[base] = str(data)
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/setup.sh (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory):
-    folder = Path(os.environ.get("INTAKE_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture(scope="module")
