@@ -104,7 +104,7 @@ def floor_seconds(folder: Path, result: dict) -> float:
     """Tesseract alone on the evidence boxes of `result`, pages rendered as the pipeline does."""
     import cv2
 
-    from intake.extractors import ocr
+    from intake.extractors.ocr import words as ocr
     from intake.extractors.images import open_source
     from intake.settings import get_settings
 

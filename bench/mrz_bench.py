@@ -29,10 +29,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 from test_mrz_specimens import DEGRADATIONS, specimen  # noqa: E402
 
 from intake.extractors.images import open_source
-from intake.extractors.mrz import read_mrz
+from intake.extractors.mrz.reader import read_mrz
 from intake.icao import name_tokens
 from intake.settings import get_settings  # noqa: E402
-from intake.extractors.mrz_parse import birth_date_iso, expiry_date_iso  # noqa: E402
+from intake.extractors.mrz.parse import birth_date_iso, expiry_date_iso  # noqa: E402
 
 FIELDS = ("document_number", "surname", "given_names", "birth_date", "sex", "nationality",
           "expiry_date", "issue_date")

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from intake.documents import IDENTITY_KINDS  # noqa: E402
-from intake.extractors import ocr  # noqa: E402
+from intake.extractors.ocr import words as ocr  # noqa: E402
 from intake.extractors.images import UnsupportedFile, open_source  # noqa: E402
 from intake.extractors.page import read_page  # noqa: E402
 from intake.grouping import group_pages  # noqa: E402

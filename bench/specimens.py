@@ -51,7 +51,7 @@ def read_manifest(folder: Path) -> list[dict]:
 
 def truth_mrz(truth: str) -> list[str] | None:
     """The first run of MRZ lines in the truth text that parses as an MRZ (None: no MRZ)."""
-    from intake.extractors.mrz_parse import MrzParseError, parse_mrz
+    from intake.extractors.mrz.parse import MrzParseError, parse_mrz
 
     for match in _MRZ_RUN.finditer(truth):
         lines = match.group(0).split("\\n")
@@ -65,7 +65,7 @@ def truth_mrz(truth: str) -> list[str] | None:
 
 
 def expected_mrz_fields(lines: list[str]) -> dict:
-    from intake.extractors.mrz_parse import parse_mrz
+    from intake.extractors.mrz.parse import parse_mrz
 
     fields = parse_mrz(lines).fields
     return {k: fields.get(k) for k in MRZ_KEYS}
@@ -119,7 +119,7 @@ def read_with_intake(path: Path) -> dict:
 def passporteye_fields(path: Path) -> tuple[dict, float]:
     from passporteye import read_mrz
 
-    from intake.extractors.mrz_parse import birth_date_iso, expiry_date_iso
+    from intake.extractors.mrz.parse import birth_date_iso, expiry_date_iso
 
     t0 = time.perf_counter()
     try:
@@ -148,7 +148,7 @@ def main() -> int:
     if not (folder / "MANIFEST.tsv").exists():
         print(f"bench/specimens.py : pas de MANIFEST.tsv dans {folder}", file=sys.stderr)
         return 2
-    from intake.extractors.twoddoc_parse import TwoDDocError, normalise_text, parse_2ddoc
+    from intake.extractors.twoddoc.parse import TwoDDocError, normalise_text, parse_2ddoc
 
     summary: dict[str, dict] = defaultdict(lambda: defaultdict(int))
     walls, cpus = [], []

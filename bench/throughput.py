@@ -117,7 +117,7 @@ def _submit(folders: list[str]) -> int:
     """(child process) Submit the dossiers, wait for every verdict, print dossiers per minute."""
     from sqlalchemy import func, select
 
-    from intake import jobs
+    from intake import units
     from intake.db import session_scope
     from intake.dossier import load_declared
     from intake.pipeline import list_piece_files
@@ -128,8 +128,8 @@ def _submit(folders: list[str]) -> int:
     started = time.perf_counter()
     ids = []
     for folder in map(Path, folders):
-        dossier_id = jobs.create_dossier(load_declared(folder), source="bench")
-        jobs.upload_files(dossier_id, list_piece_files(folder))
+        dossier_id = units.create_dossier(load_declared(folder), source="bench")
+        units.upload_files(dossier_id, list_piece_files(folder))
         submit(dossier_id)
         ids.append(dossier_id)
     while True:

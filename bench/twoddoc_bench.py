@@ -29,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from intake.extractors.twoddoc import read_2ddocs  # noqa: E402
+from intake.extractors.twoddoc.decode import read_2ddocs  # noqa: E402
 
 CERTS = ROOT / "fixtures" / "certs"
 

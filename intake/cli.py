@@ -21,12 +21,16 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 #: Modules that add their own verbs: each has `register(subparsers)`.
 COMMAND_MODULES = ("intake.web.cli", "intake.workers.cli", "intake.purge")
 
-_STATUS_FR = {
-    "complete": "COMPLET : le dossier peut être déposé.",
-    "incomplete": "INCOMPLET : le dossier ne peut pas être déposé en l'état.",
-    "needs_review": "À VÉRIFIER : une personne doit examiner les points ci-dessous.",
-}
-_SEVERITY_FR = {"blocking": "BLOQUANT", "review": "À VÉRIFIER", "info": "INFO"}
+def _status_line(status: str) -> str:
+    from intake.labels import STATUSES
+
+    return STATUSES[status].verdict if status in STATUSES else status
+
+
+def _severity_tag(severity: str) -> str:
+    from intake.labels import SEVERITIES
+
+    return SEVERITIES[severity].tag if severity in SEVERITIES else severity
 
 
 class UsageError(Exception):
@@ -50,7 +54,7 @@ def _setup_logging(verbose: bool) -> None:
 
 def format_report(result: dict) -> str:
     """A readable French report of a check result, for a person at the counter."""
-    lines = [f"Dossier {result.get('reference', '')}", _STATUS_FR.get(result["status"], result["status"]), ""]
+    lines = [f"Dossier {result.get('reference', '')}", _status_line(result["status"]), ""]
     if result.get("pieces"):
         lines.append("Pièces reconnues :")
         for piece in result["pieces"]:
@@ -63,7 +67,7 @@ def format_report(result: dict) -> str:
         lines.append("Constats :")
         for f in findings:
             where = f" [{f['file']}]" if f.get("file") else ""
-            lines.append(f"  - {_SEVERITY_FR.get(f['severity'], f['severity'])} {f['code']}{where} : {f['message']}")
+            lines.append(f"  - {_severity_tag(f['severity'])} {f['code']}{where} : {f['message']}")
     else:
         lines.append("Aucun constat.")
     return "\n".join(lines)
@@ -116,7 +120,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
             for key, value in piece["fields"].items():
                 print(f"    {key} : {value}")
         for f in findings:
-            print(f"{_SEVERITY_FR.get(f['severity'], f['severity'])} {f['code']} [{f['file']}] : {f['message']}")
+            print(f"{_severity_tag(f['severity'])} {f['code']} [{f['file']}] : {f['message']}")
     return EXIT_OK
 
 

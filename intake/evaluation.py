@@ -116,6 +116,9 @@ class DossierScore:
     fields_right: int = 0
     field_misses: list[str] = field(default_factory=list)  # "kind.field" (no values: they are personal)
     kind_misses: list[str] = field(default_factory=list)  # "expected->got"
+    #: per expected piece: [kind, condition, rotation, key fields, right] (the capture from the
+    #: piece's own degradation when the generator records it, else the dossier's)
+    piece_fields: list[list] = field(default_factory=list)
     error: str | None = None
 
     @property
@@ -177,13 +180,27 @@ def score_dossier(dossier: str, expected: dict, result: dict | None, seconds: fl
         else:
             score.kind_misses.append(f"{exp['kind']}->{got_kind}")
         got_fields = (got or {}).get("fields") or {}
-        for name, value in key_fields(exp).items():
+        wanted = key_fields(exp)
+        right = 0
+        for name, value in wanted.items():
             score.fields += 1
             if got_kind == exp["kind"] and field_matches(name, value, got_fields.get(name)):
                 score.fields_right += 1
+                right += 1
             else:
                 score.field_misses.append(f"{exp['kind']}.{name}")
+        condition, rotation = capture_of(exp, score.degradation)
+        score.piece_fields.append([exp["kind"], condition, rotation, len(wanted), right])
     return score
+
+
+def capture_of(piece: dict, dossier_degradation: str) -> tuple[str, str]:
+    """(condition, rotation) of an expected piece: family 2 records them per piece; family 1 gives
+    the dossier's degradation only (its rotations are not recorded: "-")."""
+    info = piece.get("degradation")
+    if isinstance(info, dict):
+        return str(info.get("condition", dossier_degradation)), str(info.get("rotation", "-"))
+    return dossier_degradation, "-"
 
 
 # --------------------------------------------------------------------------- aggregation
@@ -261,6 +278,9 @@ class EvalReport:
     by_degradation: dict[str, Tally] = field(default_factory=dict)
     by_field: dict[str, list[int]] = field(default_factory=dict)  # "kind.field" -> [right, total]
     by_code: dict[str, list[int]] = field(default_factory=dict)  # expected finding code -> [found, total]
+    #: key fields [right, total] by kind, then by rotation and by condition of the capture
+    by_kind_rotation: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    by_kind_condition: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     wall_seconds: float = 0.0
 
     @property
@@ -272,6 +292,7 @@ class EvalReport:
             "corpus": self.corpus, "wall_seconds": self.wall_seconds, "overall": self.overall.to_json(),
             "by_degradation": {k: v.to_json() for k, v in self.by_degradation.items()},
             "by_field": self.by_field, "by_code": self.by_code, "confusion": confusion(self),
+            "by_kind_rotation": self.by_kind_rotation, "by_kind_condition": self.by_kind_condition,
             "dossiers": [dict(asdict(s), verdict_right=s.verdict_right, false_complete=s.false_complete)
                          for s in self.scores],
         }
@@ -290,6 +311,13 @@ def summarise(corpus: str, scores: list[DossierScore]) -> EvalReport:
             by_code[code][0] += code in s.codes_found
         for miss in s.field_misses:
             by_field[miss][1] += 1
+        for kind, condition, rotation, n, right in s.piece_fields:
+            if not n:
+                continue
+            for table, column in ((report.by_kind_rotation, rotation), (report.by_kind_condition, condition)):
+                cell = table.setdefault(kind, {}).setdefault(column, [0, 0])
+                cell[0] += right
+                cell[1] += n
     report.by_field = {k: v for k, v in sorted(by_field.items())}
     report.by_code = {k: v for k, v in sorted(by_code.items())}
     return report
@@ -399,6 +427,23 @@ def print_confusion(report: EvalReport, out: TextIO = sys.stdout) -> None:
     w("\n")
 
 
+def print_kind_table(title: str, table: dict[str, dict[str, list[int]]], out: TextIO) -> None:
+    """Key fields read right, per piece kind (rows) and column (a rotation or a capture condition):
+    "right/total" in each cell, the issue's goal being 98 % in every cell."""
+    columns = sorted({c for row in table.values() for c in row}, key=lambda c: (not c.isdigit(), c.zfill(4)))
+    if not columns:
+        return
+    w = out.write
+    width = max(12, *(len(c) + 2 for c in columns))
+    w(f"\n{title} (right/total):\n")
+    w(f"  {'kind':<22}" + "".join(f"{c:>{width}}" for c in columns) + f"{'all':>18}\n")
+    for kind in sorted(table):
+        row = table[kind]
+        cells = [f"{row[c][0]}/{row[c][1]}" if c in row else "-" for c in columns]
+        right, total = sum(v[0] for v in row.values()), sum(v[1] for v in row.values())
+        w(f"  {kind:<22}" + "".join(f"{c:>{width}}" for c in cells) + f"  {right}/{total} {_pct(right / total)}\n")
+
+
 def print_report(report: EvalReport, out: TextIO = sys.stdout, details: bool = True) -> None:
     """The figures as a table: overall, then one line per degradation; then what went wrong."""
     o = report.overall
@@ -443,6 +488,8 @@ def print_report(report: EvalReport, out: TextIO = sys.stdout, details: bool = T
         w("\nexpected finding codes found:\n")
         for code, (found, total) in report.by_code.items():
             w(f"  {code:<40}{found:>4}/{total}\n")
+    print_kind_table("key fields by kind and rotation", report.by_kind_rotation, out)
+    print_kind_table("key fields by kind and capture", report.by_kind_condition, out)
     misses = {k: v for k, v in report.by_field.items() if v[1]}
     if misses:
         w("\nkey fields missed or wrong (kind.field: count):\n")

@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
+from intake import labels
 from intake.errors import InputError, NotFound, Refused
 from intake.documents import Document
 from intake.settings import get_settings
@@ -72,7 +73,7 @@ class ExportRefused(Refused):
 
 
 class ExportError(InputError):
-    """The export could not be made (a piece's file is gone, a page will not fit); French message."""
+    """The export could not be made (an uploaded file is gone, a page will not fit); French message."""
 
 
 # --- what is exported: the dossier as stored -----------------------------------------------------
@@ -123,7 +124,7 @@ def load_record(dossier_id: int) -> DossierRecord:
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
-    from intake import jobs
+    from intake import units
     from intake.db import session_scope
     from intake.documents import FileRead, Finding
     from intake.dossier import parse_declared
@@ -145,7 +146,7 @@ def load_record(dossier_id: int) -> DossierRecord:
             reads.append(FileRead(file=upload.original_name, documents=documents,
                                   findings=[Finding.from_json(f) for f in (upload.file_findings or [])]))
             if upload.sha256:
-                paths[upload.original_name] = jobs.store().path_for(upload.sha256)
+                paths[upload.original_name] = units.store().path_for(upload.sha256)
         decided = {f.decided_by for f in dossier.findings if f.decided_by}
         names = dict(session.execute(select(User.id, User.username).where(User.id.in_(decided))).all()) \
             if decided else {}
@@ -183,7 +184,7 @@ def refusal(record: DossierRecord) -> str | None:
         return None
     shown = " ; ".join(f.message.rstrip(" .") for f in still_open[:5])
     more = f" (et {len(still_open) - 5} autre(s))" if len(still_open) > 5 else ""
-    status = {"incomplete": "incomplet", "needs_review": "à vérifier"}.get(record.status, record.status)
+    status = labels.STATUSES[record.status].noun if record.status in labels.STATUSES else record.status
     return (f"Export refusé : le dossier n'est pas complet (statut : {status}). "
             f"{len(still_open)} constat(s) restent ouverts : {shown}{more}. Corriger ces points, ou les faire "
             f"accepter par un vérificateur, avant de préparer le dépôt.")
@@ -259,7 +260,7 @@ def _frame_of(document: Document, page: int) -> dict[str, Any]:
 def frame_image(image: np.ndarray, frame: dict[str, Any]) -> np.ndarray:
     """The page in the frame its boxes are given in: flattened if it was, levelled by the skew
     recorded, turned by the recorded quarter turn (CONTRACT.md, Evidence)."""
-    from intake.extractors.orient import deskew, find_paper, flatten, rotate_quarter
+    from intake.extractors.ocr.orient import deskew, find_paper, flatten, rotate_quarter
 
     if frame.get("flattened"):
         corners = find_paper(image)
@@ -274,7 +275,7 @@ def upright_page(image: np.ndarray, frame: dict[str, Any], card: bool = False) -
     """The page ready to file: cropped to the sheet or card when photographed on a background
     (perspective corrected), levelled, turned upright, a photo's levels stretched. Where the
     pipeline left no record of the page, the geometry is measured again the same way."""
-    from intake.extractors.orient import deskew, find_paper, flatten, geometry, rotate_quarter, upright
+    from intake.extractors.ocr.orient import deskew, find_paper, flatten, geometry, rotate_quarter, upright
     from intake.extractors.quality import gray
 
     corners = find_paper(image)
@@ -296,7 +297,7 @@ def upright_page(image: np.ndarray, frame: dict[str, Any], card: bool = False) -
 def _safe_upright(image: np.ndarray, frame: dict[str, Any], card: bool) -> np.ndarray:
     """`upright_page`, or the page only turned by its recorded quarter when the geometry fails on it
     (an odd image must not cost the school its export)."""
-    from intake.extractors.orient import rotate_quarter
+    from intake.extractors.ocr.orient import rotate_quarter
 
     try:
         return upright_page(image, frame, card)

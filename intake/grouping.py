@@ -88,7 +88,7 @@ def group_pages(file: str, pages: list[PageRead]) -> tuple[list[Document], list[
             if isinstance(code, dict):
                 signed = {True: "signature vérifiée", False: "signature invalide"}.get(
                     code.get("signature_valid"), "signature non vérifiée")
-                from intake.extractors.twoddoc_parse import type_label
+                from intake.twoddoc_types import label as type_label
 
                 seen = f" ; 2D-Doc de type {code.get('type')} ({type_label(str(code.get('type')))}, {signed})"
             findings.append(Finding(

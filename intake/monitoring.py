@@ -9,24 +9,22 @@ Redis layout (dramatiq/brokers/redis/dispatch.lua), for a queue Q in namespace `
 `intake:Q.DQ` / `intake:Q.DQ.msgs` the delay queue (retries waiting for their backoff);
 `intake:Q.XQ` sorted set of dead-lettered ids scored by the failure time in ms, `intake:Q.XQ.msgs`
 their messages.
+
+The worker processes' own metrics (messages processed, durations) are Dramatiq's Prometheus
+middleware, in `intake.workers.middleware.metrics`; this module serves intake's gauges on the web's /metrics.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
-from dramatiq.middleware.prometheus import Prometheus
-
-from intake.workers.broker import QUEUES
+from intake.workers.broker import NAMESPACE, QUEUES, exception_type, redis_client
 
 log = logging.getLogger(__name__)
-
-NAMESPACE = "intake"
 
 #: The content type to serve `metrics()` with.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -60,15 +58,6 @@ class StatusFigures:
 
     def to_json(self) -> dict:
         return asdict(self)
-
-
-def _redis_client():
-    import redis
-
-    from intake.settings import get_settings
-
-    url = get_settings().broker_url
-    return redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30) if url else None
 
 
 def queue_depths(client) -> list[QueueDepth]:
@@ -120,7 +109,7 @@ def _aware(moment: datetime) -> datetime:
 
 def status_figures() -> StatusFigures:
     """Queue depths (Redis only) and pending/failed counts from the database."""
-    client = _redis_client()
+    client = redis_client()
     figures = StatusFigures(broker="redis" if client is not None else "in-process")
     if client is not None:
         import redis
@@ -181,56 +170,6 @@ def metrics() -> str:
     return generate_latest(registry).decode("utf-8")
 
 
-class WorkerMetrics(Prometheus):
-    """Dramatiq's Prometheus middleware, made safe in processes that only send messages.
-
-    The Redis broker is also built by `intake check`, `intake serve` and `intake reprocess`, which
-    never boot a worker: there the middleware stays inert (Dramatiq's would fail on a re-enqueued
-    message before its metrics exist). In `intake worker` processes it counts messages, and the
-    dramatiq master forks its exposition server on `dramatiq_prom_host:dramatiq_prom_port`
-    (default 0.0.0.0:9191), which aggregates every process through the `dramatiq_prom_db` folder.
-    Port "0" turns the server off.
-    """
-
-    booted = False
-
-    @property
-    def forks(self):
-        if os.environ.get("dramatiq_prom_port") == "0":
-            return []
-        return super().forks
-
-    def after_process_boot(self, broker):
-        super().after_process_boot(broker)
-        self.booted = True
-
-    def after_worker_shutdown(self, broker, worker):
-        if self.booted:
-            super().after_worker_shutdown(broker, worker)
-
-    def after_nack(self, broker, message):
-        if self.booted:
-            super().after_nack(broker, message)
-
-    def after_enqueue(self, broker, message, delay):
-        if self.booted:
-            super().after_enqueue(broker, message, delay)
-
-    def before_delay_message(self, broker, message):
-        if self.booted:
-            super().before_delay_message(broker, message)
-
-    def before_process_message(self, broker, message):
-        if self.booted:
-            super().before_process_message(broker, message)
-
-    def after_process_message(self, broker, message, *, result=None, exception=None):
-        if self.booted:
-            super().after_process_message(broker, message, result=result, exception=exception)
-
-    after_skip_message = after_process_message
-
-
 # --- dead letters ------------------------------------------------------------------------------
 
 
@@ -262,15 +201,6 @@ def _target_id(message: dict) -> int | None:
     return None
 
 
-def _error_type(message: dict) -> str | None:
-    """The exception type from the traceback Dramatiq keeps in the options, if any."""
-    trace = (message.get("options") or {}).get("traceback") or ""
-    for line in reversed(trace.strip().splitlines()):
-        if line and not line.startswith(" "):
-            return line.split(":", 1)[0].rsplit(".", 1)[-1].strip() or None
-    return None
-
-
 def _errors_from_database(letters: list[DeadLetter]) -> None:
     """The failure reason the actors recorded (an exception type), where the message has none."""
     from sqlalchemy import select
@@ -292,7 +222,7 @@ def _errors_from_database(letters: list[DeadLetter]) -> None:
 
 def dead_letters(client=None, with_database: bool = True) -> list[DeadLetter]:
     """Every dead-lettered intake message, oldest failure first."""
-    client = client or _redis_client()
+    client = client or redis_client()
     if client is None:
         return []
     letters = []
@@ -311,7 +241,7 @@ def dead_letters(client=None, with_database: bool = True) -> list[DeadLetter]:
                 id=member.decode() if isinstance(member, bytes) else str(member), queue=queue,
                 actor=str(message.get("actor_name")), target_id=_target_id(message),
                 failed_at=datetime.fromtimestamp(score / 1000, tz=timezone.utc),
-                error=_error_type(message), retries=int((message.get("options") or {}).get("retries", 0))))
+                error=exception_type(message), retries=int((message.get("options") or {}).get("retries", 0))))
     letters.sort(key=lambda letter: letter.failed_at)
     if with_database and letters:
         try:
@@ -335,11 +265,10 @@ def retry_dead_letters(ids: list[str] | None = None, client=None) -> list[DeadLe
 
     from intake.workers.broker import configure
 
-    client = client or _redis_client()
+    client = client or redis_client()
     if client is None:
         return []
-    broker = configure()
-    import intake.workers.actors  # noqa: F401 - declares the queues on the broker
+    broker = configure()  # the queues are declared with it
 
     wanted = None if ids is None else set(ids)
     done = []

@@ -20,7 +20,7 @@ from typing import Any, Callable
 from intake.documents import Document, FileRead, Finding, PageRead
 from intake.dossier import Declared
 from intake.extractors.images import UnsupportedFile, open_source
-from intake.extractors.ocr import OcrTimeout
+from intake.extractors.ocr.words import OcrTimeout
 from intake.settings import Settings, get_settings
 from intake.version import PIPELINE_VERSION
 

@@ -48,7 +48,7 @@ class CloseError(ValueError):
 
 def close_dossier(dossier_id: int, reason: str, actor: str = "system", user_id: int | None = None) -> bool:
     """Close a dossier (submitted, abandoned, expired); False when it was already closed."""
-    from intake.jobs import audit
+    from intake.units import audit
 
     if reason not in CLOSE_REASONS:
         raise CloseError(f"motif de clôture inconnu {reason!r} (attendu : {', '.join(CLOSE_REASONS)})")
@@ -66,7 +66,7 @@ def close_dossier(dossier_id: int, reason: str, actor: str = "system", user_id: 
 
 def close_idle(idle_for: timedelta, now: datetime | None = None) -> int:
     """Close as `expired` the open dossiers nothing happened to for `idle_for`; return how many."""
-    from intake.jobs import audit
+    from intake.units import audit
 
     now = now or datetime.now(timezone.utc)
     with session_scope() as session:
@@ -169,7 +169,7 @@ def remove_stale_files(data_dir: Path, now: float | None = None) -> int:
                     path.rmdir()
             except OSError:
                 continue
-    from intake.jobs import store
+    from intake.units import store
 
     files = store().root
     if files.is_dir():
@@ -201,7 +201,7 @@ def remove_stale_files(data_dir: Path, now: float | None = None) -> int:
 
 def purge(older_than: timedelta, dry_run: bool = False, close_idle_after: timedelta | None = None) -> tuple[int, int]:
     """Close idle dossiers, then purge every purgeable one; return (dossiers purged, files deleted)."""
-    from intake.jobs import audit, store
+    from intake.units import audit, store
     from intake.settings import get_settings
 
     settings = get_settings()

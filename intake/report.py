@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from intake import labels
 from intake.validators.dates import french_date
-from intake.web import labels
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT, FONT_BOLD = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
@@ -23,7 +23,6 @@ REQUIREMENT_STATE = {"met": "Fournie", "missing": "Manquante", "invalid": "Non v
 READER = {"mrz": "bande MRZ", "twoddoc": "2D-Doc", "ocr": "lecture du texte", "photo_code": "lecture du code",
           "barcode": "code-barres"}
 PROTECTED = {"check_digit": "chiffre de contrôle juste", "signature": "signature vérifiée"}
-FIELD_LABELS = {"level": "Niveau"}
 SHOWN_FIELDS = ("surname", "given_names", "birth_date", "document_number", "expiry_date", "issue_date",
                 "holder_name", "address_line", "postcode", "city", "code", "photo_date", "licence_number",
                 "categories", "level", "training", "fit")
@@ -178,7 +177,7 @@ def _reading(ev: dict[str, Any] | None) -> str:
 
 def _decision(f: dict[str, Any]) -> str:
     if f.get("state") in (None, "open"):
-        return "Ouvert"
+        return labels.FINDING_STATE["open"]
     text = labels.FINDING_STATE.get(f["state"], f["state"])
     if f.get("decided_by"):
         text += f" par {f['decided_by']}"
@@ -228,7 +227,7 @@ def render_report(data: dict[str, Any], crops: dict[str, bytes] | None = None) -
         for name in shown:
             crop = crops.get(f"{piece.get('index')}/{name}")
             ev = (piece.get("evidence") or {}).get(name)
-            label = FIELD_LABELS.get(name) or labels.FIELD.get(name, name)
+            label = labels.FIELD.get(name, name)
             rows.append([label, _value(name, fields[name]), _reading(ev),
                          {"img": crop} if crop else "—"])
         report.table((30, 62, 45, 45), rows, size=7)

@@ -190,7 +190,7 @@ def send(plans: list[DossierPlan]) -> None:
     The dossier's revision is bumped with it, so a check that was running on the old reads is not
     taken as the verdict of the new ones.
     """
-    from intake.jobs import outbox
+    from intake.units import outbox
     from intake.workers.outbox import send_pending
 
     for plan in plans:

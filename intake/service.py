@@ -11,7 +11,7 @@ import logging
 from datetime import date
 from pathlib import Path
 
-from intake import jobs
+from intake import units
 from intake.errors import ServiceUnavailable
 from intake.dossier import load_declared
 from intake.pipeline import list_piece_files
@@ -37,12 +37,12 @@ def prepare_database() -> None:
 
 
 def start_workers() -> None:
-    """Make sure the actors can run: the in-process worker when there is no Redis broker."""
-    from intake.workers import broker
+    """Choose the broker the settings ask for, and make sure the actors can run: the in-process
+    worker when there is no Redis broker (with Redis, `intake worker` runs them)."""
+    from intake.workers import broker, embedded
 
     broker.configure()
-    broker.start_embedded_worker()
-    import intake.workers.actors  # noqa: F401
+    embedded.start()
 
 
 def require_tools() -> None:
@@ -60,18 +60,18 @@ def wait_for_check(dossier_id: int, timeout: float):
     embedded worker each time it finishes a message (no polling); with Redis, polling the database."""
     import time
 
-    from intake.workers import broker
+    from intake.workers import broker, embedded
 
     if not broker.is_embedded():
-        return jobs.wait_for_check(dossier_id, timeout=timeout)
+        return units.wait_for_check(dossier_id, timeout=timeout)
     deadline = time.monotonic() + timeout
     while True:
-        seen = broker.settled_count()
-        run = jobs.wait_for_check(dossier_id, timeout=-1)  # one look, no sleep
+        seen = embedded.settled_count()
+        run = units.wait_for_check(dossier_id, timeout=-1)  # one look, no sleep
         remaining = deadline - time.monotonic()
         if run is not None or remaining <= 0:
             return run
-        broker.wait_settled(seen, remaining)
+        embedded.wait_settled(seen, remaining)
 
 
 def submit(dossier_id: int) -> None:
@@ -92,12 +92,12 @@ def check_folder_dossier(folder: Path, today: date | None = None, timeout: float
         require_tools()  # this process reads the pieces: refuse now rather than fail every page
     prepare_database()
     start_workers()
-    dossier_id = jobs.create_dossier(declared, source="cli", reference_date=today or declared.reference_date)
+    dossier_id = units.create_dossier(declared, source="cli", reference_date=today or declared.reference_date)
     files = list_piece_files(folder)
     settings = get_settings()
     if len(files) > settings.max_dossier_files:
         raise ServiceError(f"trop de fichiers dans le dossier ({len(files)}, au plus {settings.max_dossier_files})")
-    jobs.upload_files(dossier_id, files)
+    units.upload_files(dossier_id, files)
     submit(dossier_id)
     run = wait_for_check(dossier_id, timeout or settings.check_timeout)
     if run is None:

@@ -1,8 +1,8 @@
 """What can happen to an upload, a dossier and a finding: their lifecycles, in one place.
 
-Every writer of a state or status column goes through the functions here (the jobs of the actors,
-reprocessing, the web's operations), so "where does a piece's state change?" has one answer, and a
-move the lifecycle does not allow is an error, not a silent overwrite.
+Every writer of a state or status column goes through the functions here (the units of work the
+actors call, `intake.units`; reprocessing; the web's operations), so "where does a piece's state
+change?" has one answer, and a move the lifecycle does not allow is an error, not a silent overwrite.
 
 - upload: `pending` (stored, to be read) -> `done` (read; its findings may say it is unreadable) or
   `failed` (the read gave up after its retries); any -> `replaced` (a newer upload took its place,

@@ -184,7 +184,7 @@ def test_school_uploads_a_dossier_then_a_reviewer_decides(server, browser, shots
     expect(page.locator("#status-label")).to_have_text("Vérification en cours", timeout=10_000)
     page.screenshot(path=str(shots / "2-ecole-verification-en-cours.png"), full_page=True)
     expect(page.locator("#status-label")).not_to_have_text("Vérification en cours", timeout=CHECK_TIMEOUT_MS)
-    expect(page.locator("table.pieces tbody tr")).to_have_count(6)
+    expect(page.locator("table.uploads tbody tr")).to_have_count(6)
     status = page.locator("#status-label").inner_text()
     assert status in ("Incomplet", "À vérifier"), status
     unknown = page.locator("#live li.finding", has_text="lettre.png")

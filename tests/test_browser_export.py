@@ -37,7 +37,7 @@ def _checked_dossier(base: str) -> int:
         dossier_id = created.json()["id"]
         pieces = [p for p in sorted(DOSSIER.iterdir()) if p.name not in ("dossier.json", "expected.json")]
         files = [("files", (p.name, p.read_bytes())) for p in pieces]
-        assert client.post(f"/api/v1/dossiers/{dossier_id}/pieces", files=files, headers=headers).status_code == 202
+        assert client.post(f"/api/v1/dossiers/{dossier_id}/uploads", files=files, headers=headers).status_code == 202
         deadline = time.monotonic() + CHECK_TIMEOUT_MS / 1000
         while True:
             state = client.get(f"/api/v1/dossiers/{dossier_id}/status", headers=headers).json()

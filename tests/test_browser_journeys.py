@@ -101,7 +101,7 @@ def _settled(page, *names: str) -> None:
     from playwright.sync_api import expect
 
     for name in names:
-        expect(page.locator("table.pieces tr", has_text=name)).to_have_count(1, timeout=30_000)
+        expect(page.locator("table.uploads tr", has_text=name)).to_have_count(1, timeout=30_000)
     page.wait_for_function("""() => {
         const status = document.querySelector('#status');
         return status && !['pending', 'checking'].includes(status.dataset.status)
@@ -154,7 +154,8 @@ def test_school_uploads_deletes_a_bad_piece_and_corrects_the_name_on_a_phone(ser
 
     # When the school picks four files, two are refused before anything is sent
     posts = []
-    page.on("request", lambda r: posts.append(r) if r.method == "POST" and r.url.endswith("/pieces") else None)
+    page.on("request", lambda r: posts.append(r)
+            if r.method == "POST" and r.url.endswith(("/uploads", "/pieces")) else None)
     page.locator("#file-input").set_input_files([str(files / n) for n in
                                                  ("carte-club.png", "scan-abime.png", "enorme.png", "notes.txt")])
     listing = page.locator("#upload-list")
@@ -165,7 +166,7 @@ def test_school_uploads_deletes_a_bad_piece_and_corrects_the_name_on_a_phone(ser
 
     # Then the pieces are read, and the broken file is in red with its reason
     _settled(page, "carte-club.png", "scan-abime.png")
-    broken = page.locator("table.pieces tr", has_text="scan-abime.png")
+    broken = page.locator("table.uploads tr", has_text="scan-abime.png")
     expect(broken).to_have_class(re.compile("up-unreadable"))
     expect(broken.locator(".bad-file")).to_have_text("Illisible")
     assert len(broken.locator(".reason").inner_text()) > 15
@@ -177,12 +178,12 @@ def test_school_uploads_deletes_a_bad_piece_and_corrects_the_name_on_a_phone(ser
     # When the school deletes it, then it is gone and the dossier is checked again without reloading
     broken.get_by_role("button", name="Supprimer").click()
     expect(page.locator(".flash")).to_contain_text("Pièce supprimée")
-    expect(page.locator("table.pieces tr", has_text="scan-abime.png")).to_have_count(0)
+    expect(page.locator("table.uploads tr", has_text="scan-abime.png")).to_have_count(0)
     _settled(page)
     expect(page.locator("#live")).not_to_contain_text("scan-abime.png")
 
     # When the school replaces the card with a new scan, it is sent as soon as it is chosen
-    card = page.locator("table.pieces tr", has_text="carte-club.png")
+    card = page.locator("table.uploads tr", has_text="carte-club.png")
     card.locator("input[name=file]").set_input_files(str(files / "carte-club.png"))
     expect(page.locator(".flash")).to_contain_text("Pièce remplacée")
     _settled(page, "carte-club.png")
@@ -243,7 +244,7 @@ def test_a_reviewer_asks_for_a_piece_and_the_school_answers_it(server, browser, 
     spage.locator("#file-input").set_input_files([str(files / "carte-couchee.png")])
     expect(spage.locator(".request")).to_have_count(0, timeout=30_000)
     _settled(spage, "carte-couchee.png")
-    expect(page.locator("section.piece", has_text="carte-couchee.png")).to_be_visible(timeout=READ_TIMEOUT_MS)
+    expect(page.locator("section.upload", has_text="carte-couchee.png")).to_be_visible(timeout=READ_TIMEOUT_MS)
     expect(page.locator("#status-label")).not_to_have_text("Vérification en cours", timeout=READ_TIMEOUT_MS)
     _readable(page, "page de revue après le dépôt")
     school.close()
@@ -300,7 +301,7 @@ def test_the_reviewer_sees_where_each_value_was_read_and_zooms_to_it(server, bro
     _login(page, server, "verif")
     page.goto(f"{server}/revue/{dossier_id}")
     for name in ("carte-club.png", "carte-couchee.png"):
-        section = page.locator("section.piece", has_text=name)
+        section = page.locator("section.upload", has_text=name)
         image = section.locator("figure.viewer img")
         expect(image).to_be_visible(timeout=30_000)
         page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle(),
@@ -324,7 +325,7 @@ def test_the_reviewer_sees_where_each_value_was_read_and_zooms_to_it(server, bro
         expect(section.locator("tr[data-field=issue_date] button.locate")).to_have_count(0)
 
     # When the reviewer clicks the field, then the viewer zooms on the name
-    section = page.locator("section.piece", has_text="carte-couchee.png")
+    section = page.locator("section.upload", has_text="carte-couchee.png")
     viewport = section.locator(".viewport")
     width_before = section.locator("figure.viewer img").bounding_box()["width"]
     section.locator("tr[data-field=surname] button.locate").click()

@@ -128,7 +128,7 @@ def test_licence_front_and_back_on_one_a4_page_name_the_holder(tmp_path):
 
 
 def _word(text, left, top, height=14):
-    from intake.extractors.ocr import Word
+    from intake.extractors.ocr.words import Word
 
     return Word(text, 90.0, left, top, 10 * len(text), height, 1, 1)
 

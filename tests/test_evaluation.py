@@ -214,3 +214,25 @@ def test_an_interrupted_eval_resumes_from_the_results_it_kept(tmp_path):
     assert sorted(calls) == ["d1", "d2"]
     assert json.loads((kept / "d1.json").read_text())["result"]["status"] == "complete"
     assert first.overall.verdict_accuracy == second.overall.verdict_accuracy == 1.0
+
+
+def test_key_fields_are_broken_down_by_kind_rotation_and_capture():
+    """Given a family-2 expected piece turned 90 degrees on a phone photo whose postcode was misread,
+    when the dossier is scored and summarised, then the kind x rotation and kind x capture tables
+    count that piece's key fields in its own cell (the issue's goal is per kind and orientation)."""
+    pieces = [dict(p) for p in EXPECTED_INCOMPLETE["pieces"]]
+    pieces[1] = dict(pieces[1], degradation={"condition": "phone", "rotation": 90})
+    expected = dict(EXPECTED_INCOMPLETE, pieces=pieces)
+    got = _perfect_pieces()
+    got[1] = dict(got[1], fields=dict(got[1]["fields"], postcode="75O11"))
+    report = summarise("c", [score_dossier("d1", expected, _result("incomplete", ["jdc", "assr"], got), 1.0)])
+    assert report.by_kind_rotation["proof_of_address"] == {"90": [2, 3]}
+    assert report.by_kind_condition["proof_of_address"] == {"phone": [2, 3]}
+    # family 1 records no rotation per piece: its pieces fall under "-" and the dossier's degradation
+    assert report.by_kind_rotation["identity_card"] == {"-": [6, 6]}
+    assert report.by_kind_condition["identity_card"] == {"clean": [6, 6]}
+    out = io.StringIO()
+    from intake.evaluation import print_kind_table
+
+    print_kind_table("key fields by kind and rotation", report.by_kind_rotation, out)
+    assert "2/3" in out.getvalue() and "proof_of_address" in out.getvalue()

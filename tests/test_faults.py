@@ -430,56 +430,5 @@ def test_the_web_process_killed_mid_upload_and_clients_retrying_leave_no_duplica
            client_retries=client.retries)
 
 
-# --- what Dramatiq passes to record_failure (issue 17) ---------------------------------------------
-
-
-def _forget_in_process_messages() -> None:
-    """The in-process broker lives as long as the test process: retries of the broken read still
-    waiting, and its dead letter, must not reach the next test (a join there would raise them)."""
-    from intake.workers.broker import configure
-
-    broker = configure()
-    broker.flush_all()
-    for letters in getattr(broker, "dead_letters_by_queue", {}).values():
-        letters.clear()
-
-
-def test_a_failed_read_records_its_exception_type(migrated, monkeypatch, request):
-    """In process: a read that fails for good (not a transient error) is marked failed with the
-    exception type Dramatiq reports, and its dossier is still checked."""
-    import dramatiq
-
-    from intake import jobs, service
-    from intake.dossier import parse_declared
-    from models import Upload
-
-    class BrokenScan(RuntimeError):
-        pass
-
-    def broken(upload_id, force=False, trigger="upload"):
-        raise BrokenScan("the reader crashed")
-
-    # Given the in-process worker, and a reader that fails on every file
-    service.start_workers()
-    monkeypatch.setattr(jobs, "read_upload", broken)
-    request.addfinalizer(_forget_in_process_messages)
-    dossier_id = jobs.create_dossier(parse_declared(base_declared()))
-    upload_id = jobs.add_upload(dossier_id, "scan.png", io.BytesIO(PIECES["piece1.png"]))
-    # When the upload is sent to be read
-    from intake.workers.outbox import send_pending
-
-    send_pending(dossier_id)
-    run = jobs.wait_for_check(dossier_id, timeout=60)
-    # Then the upload is failed with the exception's type, and the dossier got its check
-    from intake.db import session_scope
-
-    with session_scope() as session:
-        upload = session.get(Upload, upload_id)
-        assert (upload.state, upload.error) == ("failed", "BrokenScan")
-    assert run is not None and run.state == "done"
-    assert "check_failed" in {f["code"] for f in run.result["findings"]}
-    assert isinstance(dramatiq.get_broker(), dramatiq.Broker)
-
-
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-s"]))

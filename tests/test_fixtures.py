@@ -21,7 +21,7 @@ from fixtures.dossiers import CASES, make_plan
 from fixtures.people import age_on, make_person
 from fixtures.rules_oracle import ALL_REQUIREMENTS, laminated_cni_valid_until, required
 from intake.dossier import load_declared
-from intake.extractors.ocr import image_to_text
+from intake.extractors.ocr.words import image_to_text
 from intake.icao import check_digit, fold
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -329,8 +329,8 @@ def test_bill_2ddoc_is_reproducible_and_verifies_as_intended(authority, tamper, 
     import zxingcpp
 
     from fixtures.twoddoc import make_barcode
-    from intake.extractors.twoddoc_parse import parse_2ddoc
-    from intake.extractors.twoddoc_verify import verify_2ddoc
+    from intake.extractors.twoddoc.parse import parse_2ddoc
+    from intake.extractors.twoddoc.verify import verify_2ddoc
 
     fields = {"10": "MME CHLOE LE GALL", "22": "12 RUE DES LILAS", "24": "75011", "25": "PARIS", "26": "FR"}
     first = make_barcode("01", fields, date(2026, 3, 12), authority=authority, tamper=tamper, module_px=4)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intake.extractors.mrz import MrzParseError, MrzResult, parse_mrz, read_mrz
+from intake.extractors.mrz.reader import MrzParseError, MrzResult, parse_mrz, read_mrz
 from intake.icao import MrzData, compose_fr_cni, compose_td1, compose_td2, compose_td3
 
 from test_mrz_specimens import random_identity, specimen
@@ -184,7 +184,7 @@ def _candidates(lines: list[str], doubts: dict[tuple[int, int], tuple[str, float
 
 
 def test_a_name_letter_with_a_close_runner_up_gives_the_other_reading_too():
-    from intake.extractors.mrz_parse import parse_candidates
+    from intake.extractors.mrz.parse import parse_candidates
 
     # Given a TD1 card whose surname DA SILVA was read OA SILVA, D scoring 0.07 behind O
     data = MrzData("ID", "FRA", "G49AWD06X", "DA SILVA", ("MAEL",), "FRA", date(2006, 10, 15), "M", date(2036, 5, 25))

@@ -44,7 +44,7 @@ def random_identity(rng: random.Random, fmt: str) -> tuple[list[str], dict]:
         issue = date(rng.randint(max(1996, birth.year + 1), 2020), rng.randint(1, 12), 1)
         number = issue.strftime("%y%m") + f"{rng.randint(10, 95):02d}{rng.randint(0, 9)}" + f"{rng.randint(0, 99999):05d}"
         lines = compose_fr_cni(surname, given, number, birth, sex, "921", "023")
-        from intake.extractors.mrz_parse import laminated_cni_dates
+        from intake.extractors.mrz.parse import laminated_cni_dates
 
         issue_iso, expiry_iso = laminated_cni_dates(number, birth.isoformat())
         fields = {"document_number": number, "birth_date": birth.isoformat(), "sex": sex,
@@ -71,7 +71,7 @@ def random_identity(rng: random.Random, fmt: str) -> tuple[list[str], dict]:
     expiry = date(rng.randint(2026, 2036), rng.randint(1, 12), rng.randint(1, 28))
     data = MrzData(code, state, number, surname, tuple(given), state, birth, sex, expiry)
     lines = {"td1": compose_td1, "td2": compose_td2, "td3": compose_td3}[fmt](data)
-    from intake.extractors.mrz_parse import split_names
+    from intake.extractors.mrz.parse import split_names
 
     name_field = lines[2] if fmt == "td1" else lines[0][5:]
     sur, giv = split_names(name_field)

@@ -13,8 +13,8 @@ from pathlib import Path
 import cv2
 import pytest
 
-from intake.extractors import ocr
-from intake.extractors.text import TESS_CONFIG
+from intake.extractors.ocr import words as ocr
+from intake.extractors.ocr.page_text import TESS_CONFIG
 from intake.tools import tesseract
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,7 +102,7 @@ def test_a_killed_reader_leaves_no_page_image_in_tmp(tmp_path):
     script = textwrap.dedent(f"""
         import time
         from pathlib import Path
-        from intake.extractors import ocr
+        from intake.extractors.ocr import words as ocr
         from intake.extractors.images import open_source
         from intake.settings import get_settings
         source = open_source(Path({str(pdf)!r}), get_settings(), reading=True)

@@ -115,7 +115,7 @@ def test_an_addressee_block_given_as_one_ocr_line_is_still_read(tmp_path):
 
 
 def test_even_lighting_whitens_a_shaded_sheet_and_keeps_its_print():
-    from intake.extractors.orient import even_lighting
+    from intake.extractors.ocr.orient import even_lighting
 
     # Given a photographed sheet whose paper goes from 235 at the top to 150 at the bottom
     # (a shadow), with print of the same darkness at the top and at the bottom
@@ -185,3 +185,23 @@ def test_a_doubtful_mrz_name_letter_on_a_phone_photo_keeps_its_other_reading(tmp
     assert [d.kind for d in documents] == ["identity_card"]
     readings = documents[0].evidence["mrz_name_readings"]
     assert {"surname": "DA SILVA", "given_names": ["MAEL", "PIERRE", "LOUIS"]} in readings
+
+
+def test_every_kind_a_page_can_be_classified_as_has_its_reader():
+    """Given the kinds of CONTRACT.md, when the page reader's table is read, then every kind but
+    `unknown` has exactly one reader (a kind added without one would be classified and left empty)."""
+    from intake.documents import KINDS
+    from intake.extractors.page import READERS
+
+    assert set(READERS) == set(KINDS) - {"unknown"}
+    assert all(callable(reader) for reader in READERS.values())
+
+
+def test_the_2ddoc_types_that_prove_an_address_are_those_of_rules_md():
+    """Given the one table of 2D-Doc types, then the address types are 00, 01, 02, 04 and 28, the tax
+    notices among them 02, 04 and 28, and an unknown type is named by its code."""
+    from intake.twoddoc_types import ADDRESS_TYPES, TAX_NOTICE_TYPES, label
+
+    assert ADDRESS_TYPES == ("00", "01", "02", "04", "28")
+    assert TAX_NOTICE_TYPES == ("02", "04", "28")
+    assert label("ZZ") == "document de type ZZ"

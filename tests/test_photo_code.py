@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from intake.extractors.photo_code import find_code, is_valid, normalise_code, zero_or_o
+from intake.extractors.ephoto.code import find_code, is_valid, normalise_code, zero_or_o
 
 CODE = "7K3P9QX2ZT4M8R5VN6WB1C"
 
@@ -89,7 +89,7 @@ def test_without_any_marked_zero_the_reading_is_kept():
 
 def test_a_code_in_a_common_face_is_read_glyph_by_glyph():
     # Given a random code printed in a monospaced face, glyphs touching as booth printers do
-    from intake.extractors.photo_code import FACE_MIN_SCORE, read_glyphs
+    from intake.extractors.ephoto.code import FACE_MIN_SCORE, read_glyphs
 
     code = "WWVA0OQ1I7SAAJ6G9Z4MKX"
     img = Image.new("L", (1400, 90), 255)
@@ -101,7 +101,7 @@ def test_a_code_in_a_common_face_is_read_glyph_by_glyph():
 
 
 def test_a_face_unlike_the_templates_is_not_trusted():
-    from intake.extractors.photo_code import FACE_MIN_SCORE, read_glyphs
+    from intake.extractors.ephoto.code import FACE_MIN_SCORE, read_glyphs
 
     img = Image.new("L", (1400, 90), 255)
     ImageDraw.Draw(img).text((30, 20), "7K3P 9QX2 ZT4M 8R5V N6WB 1C",

@@ -9,7 +9,7 @@ import stat
 from datetime import datetime, timedelta, timezone
 
 from conftest import base_declared, run_intake
-from intake import jobs
+from intake import units
 from intake.db import session_scope
 from intake.dossier import parse_declared
 from intake.purge import purge
@@ -17,10 +17,10 @@ from models import CheckRun, Dossier, FindingRow, Upload
 
 
 def _checked_dossier(name: str, content: bytes) -> int:
-    dossier_id = jobs.create_dossier(parse_declared(base_declared()), source="api")
-    upload_id = jobs.add_upload(dossier_id, name, io.BytesIO(content))
-    jobs.read_upload(upload_id)
-    jobs.check_dossier(dossier_id)
+    dossier_id = units.create_dossier(parse_declared(base_declared()), source="api")
+    upload_id = units.add_upload(dossier_id, name, io.BytesIO(content))
+    units.read_and_record_upload(upload_id)
+    units.run_check(dossier_id)
     return dossier_id
 
 
@@ -31,7 +31,7 @@ def test_purge_blanks_closed_dossiers_and_deletes_their_files(migrated):
     with session_scope() as session:
         session.get(Dossier, old).closed_at = datetime.now(timezone.utc) - timedelta(days=100)
         old_sha = session.query(Upload).filter_by(dossier_id=old).one().sha256
-    store = jobs.store()
+    store = units.store()
     assert store.exists(old_sha)
 
     # When purging what was closed more than 90 days ago
@@ -71,11 +71,11 @@ def test_a_file_shared_with_a_kept_dossier_is_not_deleted(migrated):
 
 def test_stored_files_are_readable_by_the_service_user_only(migrated):
     # Given a stored upload
-    dossier_id = jobs.create_dossier(parse_declared(base_declared()))
-    jobs.add_upload(dossier_id, "x.bin", io.BytesIO(b"secret scan"))
+    dossier_id = units.create_dossier(parse_declared(base_declared()))
+    units.add_upload(dossier_id, "x.bin", io.BytesIO(b"secret scan"))
     with session_scope() as session:
         sha = session.query(Upload).filter_by(dossier_id=dossier_id).one().sha256
-    path = jobs.store().path_for(sha)
+    path = units.store().path_for(sha)
     # Then neither group nor others may read it or list its folder
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(path.parent).st_mode) & 0o077 == 0
@@ -110,7 +110,7 @@ def _all_text(session, dossier_id: int) -> str:
 
 
 def test_a_purge_leaves_no_personal_data_in_the_database_the_data_folder_or_its_temp_files(migrated):
-    from intake.jobs import audit
+    from intake.units import audit
     from intake.settings import get_settings
     from intake.web.previews import page_png
     from models import AuditEvent
@@ -118,25 +118,25 @@ def test_a_purge_leaves_no_personal_data_in_the_database_the_data_folder_or_its_
     # Given a dossier whose scan was read, previewed, and noted by a reviewer with the applicant's name
     from conftest import FIXTURES
 
-    dossier_id = jobs.create_dossier(parse_declared(base_declared()), source="api")
+    dossier_id = units.create_dossier(parse_declared(base_declared()), source="api")
     scan = (FIXTURES / "sample" / "piece1.png").read_bytes()
-    upload_id = jobs.add_upload(dossier_id, "DUPONT-cni.png", io.BytesIO(scan), idempotency_key="client-key#0")
-    jobs.read_upload(upload_id)
-    jobs.check_dossier(dossier_id)
+    upload_id = units.add_upload(dossier_id, "DUPONT-cni.png", io.BytesIO(scan), idempotency_key="client-key#0")
+    units.read_and_record_upload(upload_id)
+    units.run_check(dossier_id)
     with session_scope() as session:
         sha = session.get(Upload, upload_id).sha256
         audit(session, "finding_accepted", dossier_id, actor="verif1", code="name_mismatch",
               note="Vu avec Jean Dupont, né le 2005-04-12")
     data_dir = get_settings().data_dir
-    preview = page_png(jobs.store().path_for(sha), sha, 1, 800)
+    preview = page_png(units.store().path_for(sha), sha, 1, 800)
     assert preview.exists()
     # And what a killed process left: a page image in its temporary folder, a stored file no row names
     leftover = data_dir / "tmp" / "host-999999" / "page-1.ppm"
     leftover.parent.mkdir(parents=True)
     leftover.write_bytes(b"P6 rent receipt of Jean Dupont")
-    orphan_sha, _ = jobs.store().put_bytes(b"scan stored by a web process killed before its commit")
+    orphan_sha, _ = units.store().put_bytes(b"scan stored by a web process killed before its commit")
     old = 3 * 3600
-    for path in (leftover, jobs.store().path_for(orphan_sha)):
+    for path in (leftover, units.store().path_for(orphan_sha)):
         os.utime(path, (path.stat().st_mtime - old, path.stat().st_mtime - old))
     # And the dossier closed as submitted 100 days ago
     from intake.purge import close_dossier
@@ -149,8 +149,8 @@ def test_a_purge_leaves_no_personal_data_in_the_database_the_data_folder_or_its_
     assert purge(timedelta(days=90)) == (1, 1)
 
     # Then no file of it is left: the scan, its previews, the temporary page, the orphan
-    assert not jobs.store().exists(sha) and not preview.exists()
-    assert not leftover.exists() and not jobs.store().exists(orphan_sha)
+    assert not units.store().exists(sha) and not preview.exists()
+    assert not leftover.exists() and not units.store().exists(orphan_sha)
     # And the database holds nothing that names the applicant, nor the file's hash
     with session_scope() as session:
         text = _all_text(session, dossier_id)
@@ -192,7 +192,7 @@ def test_a_closed_dossier_that_receives_a_file_is_open_again(migrated):
     dossier_id = _checked_dossier("a.txt", b"a")
     assert close_dossier(dossier_id, "abandoned")
     # When the school sends one more file, Then it is open again: a purge will not erase it
-    jobs.add_upload(dossier_id, "b.txt", io.BytesIO(b"b"))
+    units.add_upload(dossier_id, "b.txt", io.BytesIO(b"b"))
     with session_scope() as session:
         dossier = session.get(Dossier, dossier_id)
         assert dossier.closed_at is None and dossier.closed_reason is None

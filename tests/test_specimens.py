@@ -51,7 +51,7 @@ def test_every_specimen_mrz_is_read_exactly(row):
 
 @pytest.mark.parametrize("row", _rows("twoddoc"), ids=lambda r: Path(r["file"]).name)
 def test_every_specimen_2ddoc_zxing_decodes_is_decoded_typed_and_verified(row):
-    from intake.extractors.twoddoc_parse import normalise_text, parse_2ddoc
+    from intake.extractors.twoddoc.parse import normalise_text, parse_2ddoc
 
     # Given a public 2D-Doc specimen (a code alone, or on its page) that zxing-cpp decodes as given
     path = FOLDER / row["file"]

@@ -1,7 +1,7 @@
 """Printed lines rebuilt from word boxes, for certificates whose layout tesseract cut into columns."""
 
-from intake.extractors.ocr import Word
-from intake.extractors.text import geometric_lines
+from intake.extractors.ocr.words import Word
+from intake.extractors.ocr.page_text import geometric_lines
 
 
 def _w(text, left, top, block, width=None, height=20):

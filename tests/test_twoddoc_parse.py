@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fixtures.twoddoc_writer import make_2ddoc_message, sign_2ddoc
-from intake.extractors.twoddoc import (
+from intake.extractors.twoddoc.decode import (
     TwoDDoc,
     TwoDDocError,
     contradictions,

@@ -11,7 +11,7 @@ import zxingcpp
 
 from fixtures.degrade import skew
 from fixtures.twoddoc_writer import CERTS_DIR, datamatrix_image, make_2ddoc_image
-from intake.extractors.twoddoc import find_code_regions, read_2ddocs
+from intake.extractors.twoddoc.decode import find_code_regions, read_2ddocs
 
 FIELDS = {"10": "MME/LE GALL/ANNE MARIE", "20": "APPARTEMENT 12", "22": "3 QUAI DE LA FOSSE",
           "24": "44000", "25": "NANTES", "26": "FR", "1D": "58.90"}

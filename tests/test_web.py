@@ -130,7 +130,7 @@ def wait_settled(client, dossier_id: int, timeout: float = 90) -> dict:
 
 def upload(client, dossier_id: int, files: dict[str, bytes], token: str | None = None):
     token = token or csrf_of(client, f"/dossiers/{dossier_id}")
-    return client.post(f"/dossiers/{dossier_id}/pieces", data={"csrf_token": token},
+    return client.post(f"/dossiers/{dossier_id}/uploads", data={"csrf_token": token},
                        files=[("files", (name, content, "image/png")) for name, content in files.items()],
                        follow_redirects=False)
 
@@ -309,12 +309,12 @@ def test_school_uploads_several_files_and_watches_the_check_settle(web):
     # When the school sends two files at once the way the page's script does (header token), then
     # both are accepted and the dossier goes back to pending.
     token = csrf_of(client, f"/dossiers/{dossier_id}")
-    r = client.post(f"/dossiers/{dossier_id}/pieces", headers={"X-CSRF-Token": token},
+    r = client.post(f"/dossiers/{dossier_id}/uploads", headers={"X-CSRF-Token": token},
                     files=[("files", ("lettre.png", LETTER, "image/png")),
                            ("files", ("programme.png", OTHER_LETTER, "image/png"))])
     assert r.status_code == 202 and len(r.json()["uploads"]) == 2
     assert client.get(f"/dossiers/{dossier_id}/etat").json()["status"] == "pending"
-    # Then the status settles without the page being reloaded, and the live fragment shows each piece.
+    # Then the status settles without the page being reloaded, and the live fragment shows each upload.
     state = wait_settled(client, dossier_id)
     assert state["uploads_pending"] == 0 and state["uploads_read"] == 2
     fragment = client.get(f"/dossiers/{dossier_id}/partiel").text
@@ -327,9 +327,9 @@ def test_school_uploads_several_files_and_watches_the_check_settle(web):
 def test_upload_without_csrf_token_is_refused_and_stores_nothing(web, data_dir):
     client = web.client("ecole_a")
     dossier_id = create_dossier_form(client)
-    r = client.post(f"/dossiers/{dossier_id}/pieces", files=[("files", ("a.png", LETTER, "image/png"))])
+    r = client.post(f"/dossiers/{dossier_id}/uploads", files=[("files", ("a.png", LETTER, "image/png"))])
     assert r.status_code == 403
-    r = client.post(f"/dossiers/{dossier_id}/pieces", headers={"X-CSRF-Token": "forged"},
+    r = client.post(f"/dossiers/{dossier_id}/uploads", headers={"X-CSRF-Token": "forged"},
                     files=[("files", ("a.png", LETTER, "image/png"))])
     assert r.status_code == 403
     assert not (data_dir / "files").exists() or not any(p.is_file() for p in (data_dir / "files").rglob("*"))
@@ -350,16 +350,16 @@ def test_file_over_the_size_limit_becomes_an_unsupported_file_finding(web, monke
     assert any(f["code"] == "unsupported_file" and f["file"] == "gros.png" for f in findings)
 
 
-def test_replacing_a_piece_rechecks_the_dossier(web):
+def test_replacing_an_upload_rechecks_the_dossier(web):
     client = web.client("ecole_a")
     dossier_id = create_dossier_form(client)
     upload(client, dossier_id, {"lettre.png": LETTER})
     before = wait_settled(client, dossier_id)
     headers = web.token("ecole_a")
     upload_id = client.get(f"/api/v1/dossiers/{dossier_id}", headers=headers).json()["uploads"][0]["id"]
-    # When the school replaces the piece, then the old one is marked replaced and a new check runs.
+    # When the school replaces the file, then the old upload is marked replaced and a new check runs.
     token = csrf_of(client, f"/dossiers/{dossier_id}")
-    r = client.post(f"/dossiers/{dossier_id}/pieces/{upload_id}/remplacer", data={"csrf_token": token},
+    r = client.post(f"/dossiers/{dossier_id}/uploads/{upload_id}/remplacer", data={"csrf_token": token},
                     files={"file": ("programme.png", OTHER_LETTER, "image/png")}, follow_redirects=False)
     assert r.status_code == 303
     after = wait_settled(client, dossier_id)
@@ -369,8 +369,8 @@ def test_replacing_a_piece_rechecks_the_dossier(web):
     assert states == {"lettre.png": "replaced", "programme.png": "done"}
     assert detail["result"] is not None and [p["file"] for p in detail["result"]["pieces"]] in ([], ["programme.png"])
     assert ("upload_replaced", "ecole_a") in audit_actions(dossier_id)
-    # And a piece already replaced cannot be replaced again.
-    r = client.post(f"/dossiers/{dossier_id}/pieces/{upload_id}/remplacer", data={"csrf_token": token},
+    # And an upload already replaced cannot be replaced again.
+    r = client.post(f"/dossiers/{dossier_id}/uploads/{upload_id}/remplacer", data={"csrf_token": token},
                     files={"file": ("x.png", LETTER, "image/png")})
     assert r.status_code == 409
 
@@ -385,9 +385,9 @@ def test_a_school_never_sees_another_schools_dossier(web):
     token_b = csrf_of(client_b, "/dossiers")
     # Then every page, fragment, image, upload and API call answers "not found" for school B.
     for path in (f"/dossiers/{dossier_id}", f"/dossiers/{dossier_id}/etat", f"/dossiers/{dossier_id}/partiel",
-                 f"/pieces/{upload_id}/pages/1.png"):
+                 f"/uploads/{upload_id}/pages/1.png", f"/pieces/{upload_id}/pages/1.png"):
         assert client_b.get(path).status_code == 404, path
-    r = client_b.post(f"/dossiers/{dossier_id}/pieces", data={"csrf_token": token_b},
+    r = client_b.post(f"/dossiers/{dossier_id}/uploads", data={"csrf_token": token_b},
                       files=[("files", ("x.png", LETTER, "image/png"))])
     assert r.status_code == 404
     headers_b = web.token("ecole_b")
@@ -396,11 +396,11 @@ def test_a_school_never_sees_another_schools_dossier(web):
     assert "AE-WEB-1" not in client_b.get("/dossiers").text
     # While school A and the reviewers see it.
     assert [d["id"] for d in client_a.get("/api/v1/dossiers", headers=web.token("ecole_a")).json()] == [dossier_id]
-    assert client_a.get(f"/pieces/{upload_id}/pages/1.png").headers["content-type"] == "image/png"
+    assert client_a.get(f"/uploads/{upload_id}/pages/1.png").headers["content-type"] == "image/png"
     reviewer = web.client("verif_1")
-    image = reviewer.get(f"/pieces/{upload_id}/pages/1.png")
+    image = reviewer.get(f"/uploads/{upload_id}/pages/1.png")
     assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
-    assert reviewer.get(f"/pieces/{upload_id}/pages/2.png").status_code == 404
+    assert reviewer.get(f"/uploads/{upload_id}/pages/2.png").status_code == 404
 
 
 def test_school_users_cannot_use_the_reviewers_side(web):
@@ -515,9 +515,9 @@ def test_accepting_a_finding_needs_a_note_and_is_audited_and_kept_at_the_next_ch
     assert "Original vu au guichet." in reviewer.get(f"/revue/{dossier_id}").text
     assert ("finding_accepted", "verif_1") in audit_actions(dossier_id)
     # When the dossier is checked again, the decision is carried over.
-    from intake import jobs
+    from intake import units
 
-    jobs.check_dossier(dossier_id, trigger="test")
+    units.run_check(dossier_id, trigger="test")
     again = reviewer.get(f"/api/v1/dossiers/{dossier_id}", headers=headers).json()["findings"]
     assert sum(1 for f in again if f["state"] == "accepted" and f["note"] == "Original vu au guichet.") == 1
 
@@ -566,7 +566,7 @@ def test_review_page_shows_pieces_beside_declared_data_and_the_audit_trail(web):
     reviewer = web.client("verif_1")
     page = reviewer.get(f"/revue/{dossier_id}").text
     assert "Données déclarées" in page and "DUPONT" in page.upper()
-    assert re.search(r'<img src="/pieces/\d+/pages/1\.png"', page)
+    assert re.search(r'<img src="/uploads/\d+/pages/1\.png"', page)
     assert "Journal" in page and "Dossier créé" in page and "ecole_a" in page
     # A reviewer opening the school's page of a dossier is sent to the review page.
     r = reviewer.get(f"/dossiers/{dossier_id}", follow_redirects=False)
@@ -599,7 +599,7 @@ def test_school_software_creates_uploads_and_polls_through_the_api(web):
     r = client.post("/api/v1/dossiers", headers=headers, json=base_declared(reference="AE-API-1"))
     assert r.status_code == 201
     dossier_id = r.json()["id"]
-    r = client.post(f"/api/v1/dossiers/{dossier_id}/pieces", headers=headers,
+    r = client.post(f"/api/v1/dossiers/{dossier_id}/uploads", headers=headers,
                     files=[("files", ("lettre.png", LETTER, "image/png"))])
     assert r.status_code == 202 and len(r.json()["uploads"]) == 1
     deadline = time.monotonic() + 90
@@ -617,15 +617,92 @@ def test_school_software_creates_uploads_and_polls_through_the_api(web):
     assert [d["reference"] for d in client.get("/api/v1/dossiers", headers=headers).json()] == ["AE-API-1"]
     spec = client.get("/api/openapi.json").json()
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
-    assert "/api/v1/dossiers/{dossier_id}/pieces" in spec["paths"] and "/dossiers" not in spec["paths"]
+    assert "/api/v1/dossiers/{dossier_id}/uploads" in spec["paths"] and "/dossiers" not in spec["paths"]
     # A wrong password gets no token.
     assert client.post("/api/v1/token", json={"username": "ecole_a", "password": "nope"}).status_code == 401
+
+
+#: The first paths of the routes that take a file or an upload id (they said "pieces" for an upload),
+#: kept as deprecated aliases, and the operation ids clients generated from them know.
+FIRST_UPLOAD_ROUTES = {
+    ("post", "/api/v1/dossiers/{dossier_id}/pieces"): "upload_pieces_api_v1_dossiers__dossier_id__pieces_post",
+    ("post", "/api/v1/dossiers/{dossier_id}/pieces/{upload_id}/replace"):
+        "replace_piece_api_v1_dossiers__dossier_id__pieces__upload_id__replace_post",
+    ("delete", "/api/v1/dossiers/{dossier_id}/pieces/{upload_id}"):
+        "delete_piece_api_v1_dossiers__dossier_id__pieces__upload_id__delete",
+}
+
+
+def test_upload_routes_answer_at_uploads_and_still_at_their_first_pieces_paths(web):
+    """An upload is a file received, a piece a document found in it: the routes that take an upload
+    are under /uploads, and their first paths (under /pieces) keep working for existing clients."""
+    client = web.client("ecole_a")
+    headers = web.token("ecole_a")
+    dossier_id = create_dossier_form(client)
+    wait_settled(client, dossier_id)
+    token = {"X-CSRF-Token": csrf_of(client, f"/dossiers/{dossier_id}")}
+    png = [("files", ("lettre.png", LETTER, "image/png"))]
+    # Given a file sent to each path, two by the pages' script and two by the school's software
+    sent = [client.post(f"/dossiers/{dossier_id}/uploads", headers=token, files=png),
+            client.post(f"/dossiers/{dossier_id}/pieces", headers=token, files=png),
+            web.main.post(f"/api/v1/dossiers/{dossier_id}/uploads", headers=headers, files=png),
+            web.main.post(f"/api/v1/dossiers/{dossier_id}/pieces", headers=headers, files=png)]
+    # Then each is received
+    assert [r.status_code for r in sent] == [202] * 4
+    first = [r.json()["uploads"][0] for r in sent]
+    wait_settled(client, dossier_id)
+    current = client.get(f"/api/v1/dossiers/{dossier_id}", headers=headers).json()["uploads"]
+    assert sorted(u["id"] for u in current) == sorted(first)
+    # And a page of an upload is shown at both paths
+    for prefix in ("/uploads", "/pieces"):
+        image = client.get(f"{prefix}/{first[0]}/pages/1.png")
+        assert image.status_code == 200 and image.content.startswith(b"\x89PNG"), prefix
+    # When each upload is replaced through another path, then each replacement is received
+    other = [("file", ("programme.png", OTHER_LETTER, "image/png"))]
+    replaced = [client.post(f"/dossiers/{dossier_id}/uploads/{first[0]}/remplacer", headers=token, files=other),
+                client.post(f"/dossiers/{dossier_id}/pieces/{first[1]}/remplacer", headers=token, files=other),
+                web.main.post(f"/api/v1/dossiers/{dossier_id}/uploads/{first[2]}/replace", headers=headers,
+                              files=other),
+                web.main.post(f"/api/v1/dossiers/{dossier_id}/pieces/{first[3]}/replace", headers=headers,
+                              files=other)]
+    assert [r.status_code for r in replaced] == [202] * 4
+    second = [r.json()["uploads"][0] for r in replaced]
+    wait_settled(client, dossier_id)
+    states = {u["id"]: u["state"] for u in client.get(f"/api/v1/dossiers/{dossier_id}", headers=headers).json()
+              ["uploads"]}
+    assert [states[i] for i in first] == ["replaced"] * 4 and all(states[i] != "replaced" for i in second)
+    # When each replacement is deleted through another path, then each is gone
+    deleted = [client.post(f"/dossiers/{dossier_id}/uploads/{second[0]}/supprimer", headers=token),
+               client.post(f"/dossiers/{dossier_id}/pieces/{second[1]}/supprimer", headers=token),
+               web.main.delete(f"/api/v1/dossiers/{dossier_id}/uploads/{second[2]}", headers=headers),
+               web.main.delete(f"/api/v1/dossiers/{dossier_id}/pieces/{second[3]}", headers=headers)]
+    assert [r.status_code for r in deleted] == [202] * 4
+    assert _uploads(client, dossier_id, headers) == {}
+    wait_settled(client, dossier_id)
+    # And the API's document marks the first paths deprecated, naming the new one, with their first ids
+    paths = web.main.get("/api/openapi.json").json()["paths"]
+    for (method, path), operation_id in FIRST_UPLOAD_ROUTES.items():
+        old = paths[path][method]
+        new = paths[path.replace("/pieces", "/uploads")][method]
+        assert old["deprecated"] is True and not new.get("deprecated"), path
+        assert old["summary"].startswith("Obsolète") and path.replace("/pieces", "/uploads") in old["summary"]
+        assert old["operationId"] == operation_id
+
+
+def test_the_upload_body_cap_covers_the_uploads_paths():
+    """A file of several megabytes must pass the body cap at the canonical paths as at the first ones."""
+    from intake.web.app import UPLOAD_ROUTE
+
+    for path in ("/dossiers/7/pieces", "/api/v1/dossiers/7/pieces/3/replace", "/dossiers/7/pieces/3/remplacer"):
+        assert UPLOAD_ROUTE.match(path), path
+    for path in ("/dossiers/7/uploads", "/api/v1/dossiers/7/uploads/3/replace", "/dossiers/7/uploads/3/remplacer"):
+        assert UPLOAD_ROUTE.match(path), path
 
 
 @pytest.mark.services
 def test_on_postgresql_only_one_of_many_simultaneous_claims_wins(pg_database, data_dir, monkeypatch):
     # Given the server database (real row locks, unlike SQLite), a checked dossier and four reviewers.
-    from intake import db, jobs
+    from intake import db, units
     from intake.dossier import parse_declared
     from intake.settings import reset_settings
     from intake.web import operations
@@ -635,8 +712,8 @@ def test_on_postgresql_only_one_of_many_simultaneous_claims_wins(pg_database, da
     reset_settings()
     db.upgrade()
     reviewers = [create_user(f"verif_{i}", PASSWORD, "reviewer") for i in range(4)]
-    dossier_id = jobs.create_dossier(parse_declared(base_declared()), school="Auto-école A")
-    assert jobs.check_dossier(dossier_id) == "incomplete"
+    dossier_id = units.create_dossier(parse_declared(base_declared()), school="Auto-école A")
+    assert units.run_check(dossier_id) == "incomplete"
     # When they all claim it at the same instant, then exactly one gets it.
     barrier = threading.Barrier(len(reviewers))
     outcomes = {}
@@ -667,10 +744,10 @@ def test_on_postgresql_only_one_of_many_simultaneous_claims_wins(pg_database, da
 
 
 @pytest.mark.services
-def test_on_postgresql_a_school_deletes_a_piece_corrects_its_data_and_finds_its_dossier(pg_database, data_dir,
-                                                                                       monkeypatch):
+def test_on_postgresql_a_school_deletes_an_upload_corrects_its_data_and_finds_its_dossier(pg_database, data_dir,
+                                                                                          monkeypatch):
     # Given the server database, a school's dossier with a broken file read and checked
-    from intake import db, jobs
+    from intake import db, units
     from intake.web import operations
     from intake.web.auth import create_user
 
@@ -681,22 +758,22 @@ def test_on_postgresql_a_school_deletes_a_piece_corrects_its_data_and_finds_its_
     db.upgrade()
     school = create_user("ecole_pg", PASSWORD, "school", "Auto-école A")
     dossier_id = operations.create_dossier(school, base_declared(reference="AE-PG-1"), "api")
-    upload_id = jobs.add_upload(dossier_id, "scan-abime.png", io.BytesIO(BROKEN), actor="ecole_pg")
-    jobs.read_upload(upload_id)
-    jobs.check_dossier(dossier_id)
+    upload_id = units.add_upload(dossier_id, "scan-abime.png", io.BytesIO(BROKEN), actor="ecole_pg")
+    units.read_and_record_upload(upload_id)
+    units.run_check(dossier_id)
     assert any(f["file"] == "scan-abime.png" for f in operations.dossier_detail(school, dossier_id)["findings"])
     # When the school deletes it, then its findings go with it and the next check has no trace of it
     operations.delete_upload(school, dossier_id, upload_id)
     detail = operations.dossier_detail(school, dossier_id)
     assert detail["uploads"] == [] and not any(f["file"] for f in detail["findings"])
     assert detail["status"] == "pending"
-    jobs.check_dossier(dossier_id)
+    units.run_check(dossier_id)
     assert operations.dossier_detail(school, dossier_id)["shown_status"] == "waiting"
     # When it corrects the surname, then the declared data changes and the journal names the field
     changed = operations.update_declared(school, dossier_id, base_declared(
         reference="AE-PG-1", applicant={**base_declared()["applicant"], "surname": "Lefèvre"}))
     assert changed == ["applicant.surname"]
-    jobs.check_dossier(dossier_id)
+    units.run_check(dossier_id)
     # And the list finds it by the new name, accents ignored
     rows = operations.list_dossiers(school, search="lefevre")
     assert [(r.id, r.candidate, r.shown_status) for r in rows] == [(dossier_id, "LEFÈVRE Jean Pierre", "waiting")]
@@ -741,7 +818,7 @@ def _uploads(client, dossier_id: int, headers: dict) -> dict[str, dict]:
     return {u["name"]: u for u in detail["uploads"] if u["state"] != "replaced"}
 
 
-def test_school_deletes_a_bad_piece_and_the_dossier_is_checked_again(web):
+def test_school_deletes_a_bad_upload_and_the_dossier_is_checked_again(web):
     client = web.client("ecole_a")
     headers = web.token("ecole_a")
     dossier_id = create_dossier_form(client)
@@ -760,13 +837,13 @@ def test_school_deletes_a_bad_piece_and_the_dossier_is_checked_again(web):
     # When another school or a reviewer tries to delete it, then it is refused and nothing changes
     other = web.client("ecole_b")
     token_b = csrf_of(other, "/dossiers")
-    assert other.post(f"/dossiers/{dossier_id}/pieces/{broken['id']}/supprimer",
+    assert other.post(f"/dossiers/{dossier_id}/uploads/{broken['id']}/supprimer",
                       data={"csrf_token": token_b}).status_code == 404
-    assert web.main.delete(f"/api/v1/dossiers/{dossier_id}/pieces/{broken['id']}",
+    assert web.main.delete(f"/api/v1/dossiers/{dossier_id}/uploads/{broken['id']}",
                            headers=web.token("verif_1")).status_code == 403
     # When the school deletes it from its page
     token = csrf_of(client, f"/dossiers/{dossier_id}")
-    r = client.post(f"/dossiers/{dossier_id}/pieces/{broken['id']}/supprimer", data={"csrf_token": token},
+    r = client.post(f"/dossiers/{dossier_id}/uploads/{broken['id']}/supprimer", data={"csrf_token": token},
                     follow_redirects=False)
     assert r.status_code == 303
     # Then its findings are gone at once, the dossier is checked again, and the journal says so
@@ -779,11 +856,11 @@ def test_school_deletes_a_bad_piece_and_the_dossier_is_checked_again(web):
     journal = _visible_text(web.client("verif_1").get(f"/revue/{dossier_id}").text)
     assert "Pièce supprimée" in journal and "upload_id" not in journal
     # And deleting it twice says it is gone
-    r = client.post(f"/dossiers/{dossier_id}/pieces/{broken['id']}/supprimer", data={"csrf_token": token})
+    r = client.post(f"/dossiers/{dossier_id}/uploads/{broken['id']}/supprimer", data={"csrf_token": token})
     assert r.status_code == 404
     # The school's software does the same through the API
     letter = _uploads(client, dossier_id, headers)["lettre.png"]
-    r = web.main.delete(f"/api/v1/dossiers/{dossier_id}/pieces/{letter['id']}", headers=headers)
+    r = web.main.delete(f"/api/v1/dossiers/{dossier_id}/uploads/{letter['id']}", headers=headers)
     assert r.status_code == 202
     state = wait_settled(client, dossier_id)
     assert state["uploads_read"] == 0
@@ -837,7 +914,7 @@ def test_school_corrects_the_declared_data_and_the_dossier_is_checked_again(web)
     wait_settled(client, dossier_id)
     paths = web.main.get("/api/openapi.json").json()["paths"]
     assert "put" in paths["/api/v1/dossiers/{dossier_id}/declared"]
-    assert "delete" in paths["/api/v1/dossiers/{dossier_id}/pieces/{upload_id}"]
+    assert "delete" in paths["/api/v1/dossiers/{dossier_id}/uploads/{upload_id}"]
 
 
 @pytest.mark.parametrize("field, value, label, words", [

@@ -248,7 +248,7 @@ DATE_FIELDS = ("issue_date", "photo_date", "birth_date", "expiry_date")
 
 
 def text_evidence(pt: Any, fields: dict[str, Any], page: int, skip: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
-    """Evidence of values found in the OCR text of `pt` (intake.extractors.text.PageText): each value
+    """Evidence of values found in the OCR text of `pt` (intake.extractors.ocr.page_text.PageText): each value
     traced back to the words that printed it; their mean confidence, their box. A value derived from
     the page as a whole (a subtype, a fit/unfit tick) gets the page's mean word confidence, no box."""
     from intake.extractors.dates import find_dates

@@ -10,7 +10,7 @@ PACKAGES = {"ocr-b": "fonts-ocr-b", "dejavu": "fonts-dejavu-core", "liberation":
 
 
 def ocrb_font() -> Path:
-    from intake.extractors.mrz_ocr import OCRB_FONT
+    from intake.extractors.mrz.ocr import OCRB_FONT
 
     return Path(OCRB_FONT)
 
@@ -23,7 +23,7 @@ def missing_requirements() -> list[tuple[str, list[str]]]:
 
 
 def probe():
-    from intake.extractors.photo_code import TEMPLATE_FONTS
+    from intake.extractors.ephoto.code import TEMPLATE_FONTS
     from intake.tools.base import Probe
 
     faces = [Path(p) for p in TEMPLATE_FONTS]

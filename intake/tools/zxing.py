@@ -1,7 +1,7 @@
 """zxing-cpp: the 2D barcode reader (DataMatrix of 2D-Docs, QR and DataMatrix of e-photo sheets).
 
 A Python module (PyPI `zxing-cpp`) running in-process, not a program: its time is bounded by the
-image, which the readers reduce before decoding (intake.extractors.twoddoc). The probe says whether
+image, which the readers reduce before decoding (intake.extractors.twoddoc.decode). The probe says whether
 it imports and which version and formats it offers.
 """
 

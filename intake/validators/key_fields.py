@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from intake.labels import FIELD_THE
+
 #: A key field counts as read when its reader's confidence reaches this (tesseract word confidences
 #: /100, the MRZ and e-photo glyph matchers' scores). Measured on generator seed 2 (a tuning seed, 80
 #: dossiers, 628 key values): the lowest right values scored 0.47 and 0.48 (a rotated bill's date, a
@@ -85,26 +87,6 @@ REREAD: dict[str, tuple[str, ...]] = {
 }
 
 #: French names of the fields, with their article, for the messages.
-FIELD_LABELS = {
-    "document_number": "le numéro du document",
-    "surname": "le nom",
-    "given_names": "les prénoms",
-    "birth_date": "la date de naissance",
-    "expiry_date": "la date d'expiration",
-    "issue_date": "la date d'émission",
-    "holder_name": "le nom du titulaire",
-    "address_line": "l'adresse",
-    "postcode": "le code postal",
-    "code": "le code e-photo",
-    "photo_date": "la date de la photo",
-    "fit": "l'avis (apte ou inapte)",
-    "licence_number": "le numéro du permis",
-    "categories": "les catégories",
-    "training": "la formation suivie",
-    "city": "la commune",
-    "level": "le niveau de l'attestation",
-    "hosted_name": "le nom de la personne hébergée",
-}
 
 
 def key_field_names(kind: str) -> list[str]:
@@ -113,7 +95,7 @@ def key_field_names(kind: str) -> list[str]:
 
 
 def field_label(name: str) -> str:
-    return FIELD_LABELS.get(name, name)
+    return FIELD_THE.get(name, name)
 
 
 def evidence_of(evidence: dict | None, name: str) -> dict | None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Sequence
 
+from intake.labels import HOLDERS, KINDS, TRAININGS
 from intake.validators.dates import french_date, french_month
-from intake.validators.rules import DECIDED, KIND_LABELS, ROLE_LABELS
+from intake.validators.rules import DECIDED
 
 #: What to provide, with its article, per requirement.
 REQUIREMENT_PHRASES = {
@@ -32,29 +33,23 @@ REQUIREMENT_PHRASES = {
                              f"{DECIDED.proof_of_address_months} mois",
 }
 
-_ROLE_THE = {"applicant": "du candidat", "host": "de l'hébergeant", "legal_representative": "du représentant légal"}
+def _who(role: str) -> str:
+    """The person, inside a sentence: "candidat" ("pour le candidat")."""
+    return HOLDERS[role].noun
 
-_KIND_THE = {
-    "identity_card": "la carte d'identité",
-    "passport": "le passeport",
-    "residence_permit": "le titre de séjour",
-    "proof_of_address": "le justificatif de domicile",
-    "hosting_attestation": "l'attestation d'hébergement",
-    "photo_code": "le code e-photo",
-    "assr": "l'ASSR",
-    "jdc": "le certificat JDC",
-    "medical_opinion": "l'avis médical",
-    "driving_licence": "le permis de conduire",
-    "training_certificate": "l'attestation de formation",
-    "exam_certificate": "le certificat d'examen",
-    "unknown": "le document",
-}
 
-TRAINING_LABELS = {"AM": "AM", "A": "A (passage de A2 à A)", "B96": "B96", "levee_78": "levée du code 78"}
+def _of(role: str) -> str:
+    """Whose: "du candidat" ("au nom du candidat")."""
+    return HOLDERS[role].of
+
+
+def _training(code: str) -> str:
+    return TRAININGS[code].noun if code in TRAININGS else code
 
 
 def the_kind(kind: str) -> str:
-    return _KIND_THE.get(kind, "le document")
+    """The kind with its article, inside a sentence: "la carte d'identité"."""
+    return KINDS[kind].the if kind in KINDS else KINDS["unknown"].the
 
 
 def quoted(text: Any) -> str:
@@ -70,7 +65,7 @@ def person_name(surname: str | None, given: Sequence[str] | str | None) -> str:
 def missing_piece(requirement: str, why: str, hint: str | None = None, training: str | None = None) -> str:
     phrase = REQUIREMENT_PHRASES[requirement]
     if requirement == "training_certificate" and training:
-        phrase = f"l'attestation de suivi de la formation {TRAINING_LABELS.get(training, training)}"
+        phrase = f"l'attestation de suivi de la formation {_training(training)}"
     reason = hint or "ce document est absent du dossier"
     return f"Fournir {phrase} : {reason} ({_required_because(why)})."
 
@@ -81,14 +76,14 @@ def _required_because(why: str) -> str:
 
 
 def person_not_declared(requirement: str, role: str, why: str) -> str:
-    who = ROLE_LABELS[role]
+    who = _who(role)
     return (f"Déclarer le {who} dans le dossier (nom, prénoms, date de naissance), puis fournir "
             f"{REQUIREMENT_PHRASES[requirement]} : aucun {who} n'est déclaré ({_required_because(why)}).")
 
 
 def hint_other_holder(kinds: Sequence[str], roles: Sequence[str]) -> str:
-    pieces = ", ".join(sorted({KIND_LABELS[k] for k in kinds}))
-    whose = ", ".join(sorted({ROLE_LABELS[r] for r in roles}))
+    pieces = ", ".join(sorted({KINDS[k].noun for k in kinds}))
+    whose = ", ".join(sorted({_who(r) for r in roles}))
     return f"le ou les documents fournis ({pieces}) appartiennent à une autre personne ({whose})"
 
 
@@ -102,7 +97,7 @@ def identity_expired(kind: str, v: Any, role: str = "applicant") -> str:
         own = f"{what} fournie a expiré le {french_date(v.expiry)}"
     if v.french and v.limit != v.expiry:
         own += f", et la tolérance de {DECIDED.french_identity_tolerance_years} ans a pris fin le {french_date(v.limit)}"
-    return f"Fournir une pièce d'identité {_ROLE_THE[role]} en cours de validité : {own}."
+    return f"Fournir une pièce d'identité {_of(role)} en cours de validité : {own}."
 
 
 def residence_permit_expired(expiry: date) -> str:
@@ -117,8 +112,8 @@ def identity_expiry_unknown(kind: str) -> str:
 def identity_name_mismatch(kind: str, read: str, declared: str, role: str, protected: bool, near: bool) -> str:
     if not (read or "").strip():
         return (f"Vérifier le nom sur {the_kind(kind)} : il n'a pas pu être lu (le dossier déclare "
-                f"{quoted(declared)} pour le {ROLE_LABELS[role]}).")
-    facts = f"{the_kind(kind)} porte {quoted(read)}, le dossier déclare {quoted(declared)} pour le {ROLE_LABELS[role]}"
+                f"{quoted(declared)} pour le {_who(role)}).")
+    facts = f"{the_kind(kind)} porte {quoted(read)}, le dossier déclare {quoted(declared)} pour le {_who(role)}"
     if protected:
         return (f"Corriger le nom déclaré ou fournir la bonne pièce : {facts} ; la bande MRZ, contrôlée par ses "
                 "chiffres de contrôle, confirme la lecture.")
@@ -129,7 +124,7 @@ def identity_name_mismatch(kind: str, read: str, declared: str, role: str, prote
 
 def identity_birth_date_mismatch(kind: str, read: Any, declared: Any, role: str) -> str:
     return (f"Corriger la date de naissance déclarée ou fournir la bonne pièce : {the_kind(kind)} indique le "
-            f"{french_date(read)}, le dossier déclare le {french_date(declared)} pour le {ROLE_LABELS[role]}.")
+            f"{french_date(read)}, le dossier déclare le {french_date(declared)} pour le {_who(role)}.")
 
 
 def identity_birth_date_unread(kind: str) -> str:
@@ -154,20 +149,20 @@ def proof_of_address_date_missing(months: int) -> str:
 def proof_of_address_name_mismatch(holder_name: str | None, role: str, expected: str) -> str:
     if not holder_name:
         return (f"Vérifier le nom du titulaire du justificatif de domicile : il n'a pas pu être lu "
-                f"(il doit être au nom {_ROLE_THE[role]}, {expected}).")
-    return (f"Fournir un justificatif de domicile au nom {_ROLE_THE[role]} ({expected}) : le document fourni "
+                f"(il doit être au nom {_of(role)}, {expected}).")
+    return (f"Fournir un justificatif de domicile au nom {_of(role)} ({expected}) : le document fourni "
             f"est au nom de {quoted(holder_name)}.")
 
 
 def proof_of_address_name_near(holder_name: str, role: str, expected: str) -> str:
     return (f"Vérifier le nom du titulaire du justificatif de domicile : {quoted(holder_name)} diffère d'une lettre "
-            f"du nom {_ROLE_THE[role]} ({expected}). Si c'est une erreur de lecture, le justificatif convient ; "
+            f"du nom {_of(role)} ({expected}). Si c'est une erreur de lecture, le justificatif convient ; "
             "sinon, fournir un justificatif à son nom.")
 
 
 def proof_of_address_relative(holder_name: str, role: str, expected: str) -> str:
     return (f"Vérifier le justificatif de domicile : il est au nom de {quoted(holder_name)}, qui porte le même nom "
-            f"mais un autre prénom que le {ROLE_LABELS[role]} ({expected}) ; fournir un justificatif à son nom, "
+            f"mais un autre prénom que le {_who(role)} ({expected}) ; fournir un justificatif à son nom, "
             "ou une attestation d'hébergement si c'est celui d'un proche.")
 
 
@@ -203,18 +198,18 @@ def holder_mismatch(kind: str, holder_name: str | None, read_birth: Any = None) 
 
 
 def holder_ambiguous(kind: str, roles: Sequence[str]) -> str:
-    whose = " ou ".join(ROLE_LABELS[r] for r in roles)
+    whose = " ou ".join(_who(r) for r in roles)
     return (f"Vérifier à qui appartient {the_kind(kind)} : les noms lus correspondent à plusieurs personnes "
             f"déclarées ({whose}).")
 
 
 def training_mismatch(read: str | None, declared: str) -> str:
-    want = TRAINING_LABELS.get(declared, declared)
+    want = _training(declared)
     if not read:
         return (f"Vérifier l'attestation de formation : la formation suivie n'a pas pu être lue "
                 f"(formation {want} déclarée).")
     return (f"Fournir l'attestation de la formation {want} : celle fournie concerne la formation "
-            f"{TRAINING_LABELS.get(read, read)}.")
+            f"{_training(read)}.")
 
 
 _UNUSUAL = {
@@ -225,7 +220,7 @@ _UNUSUAL = {
 
 
 def birth_date_unusual_declared(role: str, value: Any, reason: str) -> str:
-    return (f"Vérifier la date de naissance déclarée du {ROLE_LABELS[role]} : {quoted(_iso(value))} "
+    return (f"Vérifier la date de naissance déclarée du {_who(role)} : {quoted(_iso(value))} "
             f"({_UNUSUAL[reason]}).")
 
 

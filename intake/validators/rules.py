@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from intake.documents import Document
 from intake.dossier import Declared
+from intake.labels import HOLDERS, KINDS
 from intake.validators.dates import age_at, french_date
 
 
@@ -52,10 +53,10 @@ DECIDED = Decided()
 
 #: The decided choices, one line each, as `intake rules` prints them.
 DECISION_NOTES: tuple[tuple[str, str], ...] = (
-    ("justificatif de domicile", f"facture ou quittance de moins de {DECIDED.proof_of_address_months} mois "
+    (KINDS["proof_of_address"].noun, f"facture ou quittance de moins de {DECIDED.proof_of_address_months} mois "
      f"(le même jour compris) ; avis d'imposition : {DECIDED.tax_notice_months} mois (choix décidé)"),
     ("photo", f"date de la photo de moins de {DECIDED.photo_months} mois, si elle est imprimée"),
-    ("avis médical", f"daté de moins de {DECIDED.medical_opinion_years} ans"),
+    (KINDS["medical_opinion"].noun, f"daté de moins de {DECIDED.medical_opinion_years} ans"),
     ("CNI et passeport français", f"valides ou expirés depuis moins de {DECIDED.french_identity_tolerance_years} ans "
      "(refusés à partir du 5e anniversaire de l'expiration, choix décidé)"),
     ("CNI plastifiée", f"émise le 1er du mois lu dans le numéro (AAMM) ; {DECIDED.laminated_cni_long_years} ans si "
@@ -73,29 +74,6 @@ EU_EEA_CH = frozenset({
     "IRL", "ITA", "LVA", "LTU", "LUX", "MLT", "NLD", "POL", "PRT", "ROU", "SVK", "SVN", "ESP", "SWE",
     "ISL", "LIE", "NOR", "CHE",
 })
-
-ROLE_LABELS = {
-    "applicant": "candidat",
-    "host": "hébergeant",
-    "legal_representative": "représentant légal",
-    "unknown": "inconnu",
-}
-
-KIND_LABELS = {
-    "identity_card": "carte d'identité",
-    "passport": "passeport",
-    "residence_permit": "titre de séjour",
-    "proof_of_address": "justificatif de domicile",
-    "hosting_attestation": "attestation d'hébergement",
-    "photo_code": "code e-photo",
-    "assr": "ASSR / ASR",
-    "jdc": "certificat JDC",
-    "medical_opinion": "avis médical",
-    "driving_licence": "permis de conduire",
-    "training_certificate": "attestation de formation",
-    "exam_certificate": "certificat d'examen (CEPC)",
-    "unknown": "document non reconnu",
-}
 
 
 @dataclass(frozen=True)
@@ -340,8 +318,8 @@ def format_rules(declared: Declared, reference_date: date) -> str:
     width = max(len(s.requirement) for s in statuses)
     for s in statuses:
         mark = "EXIGÉ " if s.needed else "-     "
-        whose = f" [{ROLE_LABELS[s.holder]}]" if s.holder else ""
-        kinds = ", ".join(KIND_LABELS[k] for k in s.kinds)
+        whose = f" [{HOLDERS[s.holder].noun}]" if s.holder else ""
+        kinds = ", ".join(KINDS[k].noun for k in s.kinds)
         lines.append(f"  {mark} {s.requirement.ljust(width)}  {s.label}{whose}")
         lines.append(f"  {'':6} {'':{width}}  pièces acceptées : {kinds}")
         lines.append(f"  {'':6} {'':{width}}  pourquoi : {s.why}")

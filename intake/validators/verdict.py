@@ -22,6 +22,7 @@ from typing import Any
 
 from intake.documents import FINDING_SEVERITY, IDENTITY_KINDS, Document, Finding, status_of
 from intake.dossier import Declared, Person
+from intake.twoddoc_types import TAX_NOTICE_TYPES
 from intake.validators import messages as msg
 from intake.validators.key_fields import KEY_FIELDS, alternatives, key_field_gaps, refusal_is_decisive, rests_on
 from intake.validators.holders import DIFFERS, UNKNOWN, Assignment, PersonMatch, assign_holders
@@ -82,7 +83,6 @@ _SAYS_ABSENT = {
 }
 #: Upstream findings that already send the whole piece to a person (nothing read can be trusted).
 _PIECE_IN_DOUBT = ("mrz_invalid", "unreadable_piece")
-_TAX_TYPES = {"02", "04", "28"}
 #: Findings about whose document it is: kept as they are even beside a good piece.
 NEVER_DOWNGRADED = frozenset({"holder_mismatch", "birth_date_unusual"})
 #: Certificates: a name on them that is not the applicant's is `holder_mismatch` (CONTRACT.md).
@@ -136,7 +136,7 @@ def address_fields(doc: Document) -> dict[str, Any]:
         for key, value in (tdd.get("fields") or {}).items():
             if value not in (None, "", []):
                 out[key] = value
-        if tdd.get("type") in _TAX_TYPES and not out.get("document_subtype"):
+        if tdd.get("type") in TAX_NOTICE_TYPES and not out.get("document_subtype"):
             out["document_subtype"] = "tax_notice"
     return out
 

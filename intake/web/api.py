@@ -60,7 +60,7 @@ class State(BaseModel):
     uploads_pending: int
     uploads_read: int
     findings: int
-    settled: bool = Field(description="true when the check of the current pieces is finished")
+    settled: bool = Field(description="true when the check of the current uploads is finished")
     signature: str
 
 
@@ -156,7 +156,7 @@ def create_dossier(account: Account = Depends(api_account),
 
 @router.get("/dossiers/{dossier_id}", summary="Un dossier : pièces, constats et résultat du contrôle")
 def get_dossier(dossier_id: int, account: Account = Depends(api_account)) -> dict[str, Any]:
-    """`result` is exactly the JSON of `intake check --json` for the current pieces (null while pending)."""
+    """`result` is exactly the JSON of `intake check --json` for the current uploads (null while pending)."""
     return operations.dossier_detail(account, dossier_id)
 
 
@@ -178,19 +178,42 @@ async def _store(account: Account, dossier_id: int, uploads: list[UploadFile], r
             await upload.close()
 
 
-@router.post("/dossiers/{dossier_id}/pieces", response_model=UploadsAccepted, status_code=202,
-             summary="Déposer une ou plusieurs pièces (multipart, champ files)")
-async def upload_pieces(dossier_id: int, files: list[UploadFile] = File(...),
-                        account: Account = Depends(api_account),
-                        idempotency_key: str | None = Header(None, description=IDEMPOTENCY_HELP)) -> UploadsAccepted:
+# An *upload* is a file received; a *piece* is a document found in it (one file may hold several).
+# The routes that take an upload id are under `/uploads`; the first paths said `/pieces` for them and
+# stay as deprecated aliases of the same handlers, with their first operation ids, so that existing
+# clients (and clients generated from the OpenAPI document) keep working.
+
+
+def _deprecated(summary: str, path: str) -> str:
+    """The OpenAPI summary of an old path kept for existing clients."""
+    return f"Obsolète : {summary[:1].lower()}{summary[1:]} (utiliser {path})"
+
+
+UPLOAD_SUMMARY = "Déposer un ou plusieurs fichiers (multipart, champ files)"
+REPLACE_SUMMARY = "Remplacer un fichier déposé ; le dossier est revérifié"
+DELETE_SUMMARY = "Supprimer un fichier déposé (ses pièces et leurs constats) ; le dossier est revérifié"
+
+
+@router.post("/dossiers/{dossier_id}/uploads", response_model=UploadsAccepted, status_code=202,
+             summary=UPLOAD_SUMMARY)
+@router.post("/dossiers/{dossier_id}/pieces", response_model=UploadsAccepted, status_code=202, deprecated=True,
+             summary=_deprecated(UPLOAD_SUMMARY, "POST /api/v1/dossiers/{dossier_id}/uploads"),
+             operation_id="upload_pieces_api_v1_dossiers__dossier_id__pieces_post")
+async def upload_files(dossier_id: int, files: list[UploadFile] = File(...),
+                       account: Account = Depends(api_account),
+                       idempotency_key: str | None = Header(None, description=IDEMPOTENCY_HELP)) -> UploadsAccepted:
     ids = await _store(account, dossier_id, files, None, _idempotency_key(idempotency_key))
     return UploadsAccepted(dossier_id=dossier_id, uploads=ids)
 
 
+@router.post("/dossiers/{dossier_id}/uploads/{upload_id}/replace", response_model=UploadsAccepted,
+             status_code=202, summary=REPLACE_SUMMARY)
 @router.post("/dossiers/{dossier_id}/pieces/{upload_id}/replace", response_model=UploadsAccepted,
-             status_code=202, summary="Remplacer une pièce ; le dossier est revérifié")
-async def replace_piece(dossier_id: int, upload_id: int, file: UploadFile = File(...),
-                        account: Account = Depends(api_account)) -> UploadsAccepted:
+             status_code=202, deprecated=True,
+             summary=_deprecated(REPLACE_SUMMARY, "POST /api/v1/dossiers/{dossier_id}/uploads/{upload_id}/replace"),
+             operation_id="replace_piece_api_v1_dossiers__dossier_id__pieces__upload_id__replace_post")
+async def replace_upload(dossier_id: int, upload_id: int, file: UploadFile = File(...),
+                         account: Account = Depends(api_account)) -> UploadsAccepted:
     ids = await _store(account, dossier_id, [file], upload_id)
     return UploadsAccepted(dossier_id=dossier_id, uploads=ids)
 
@@ -246,9 +269,12 @@ def edit_declared(dossier_id: int, account: Account = Depends(api_account),
     return Edited(id=dossier_id, status=operations.dossier_state(account, dossier_id)["status"], changed=changed)
 
 
-@router.delete("/dossiers/{dossier_id}/pieces/{upload_id}", status_code=202, response_model=Created,
-               summary="Supprimer une pièce (et ses constats) ; le dossier est revérifié")
-def delete_piece(dossier_id: int, upload_id: int, account: Account = Depends(api_account)) -> Created:
+@router.delete("/dossiers/{dossier_id}/uploads/{upload_id}", status_code=202, response_model=Created,
+               summary=DELETE_SUMMARY)
+@router.delete("/dossiers/{dossier_id}/pieces/{upload_id}", status_code=202, response_model=Created, deprecated=True,
+               summary=_deprecated(DELETE_SUMMARY, "DELETE /api/v1/dossiers/{dossier_id}/uploads/{upload_id}"),
+               operation_id="delete_piece_api_v1_dossiers__dossier_id__pieces__upload_id__delete")
+def delete_upload(dossier_id: int, upload_id: int, account: Account = Depends(api_account)) -> Created:
     operations.delete_upload(account, dossier_id, upload_id)
     return Created(id=dossier_id, status=operations.dossier_state(account, dossier_id)["status"])
 

@@ -43,11 +43,10 @@ def create_app(start_workers: bool = True) -> FastAPI:
         service.prepare_database()
         if start_workers:
             service.start_workers()
-        else:
+        else:  # the reading is done by `intake worker`: this process only sends (by actor name)
             from intake.workers import broker
 
             broker.configure()
-            import intake.workers.actors  # noqa: F401
         yield
 
     app = FastAPI(
@@ -57,7 +56,7 @@ def create_app(start_workers: bool = True) -> FastAPI:
             "Pré-contrôle des dossiers de permis de conduire avant dépôt à l'ANTS.\n\n"
             "Authentification : obtenir un jeton avec `POST /api/v1/token` (identifiant et mot de passe du "
             "compte), puis l'envoyer dans l'en-tête `Authorization: Bearer <jeton>`. Déposer les pièces "
-            "avec `POST /api/v1/dossiers/{id}/pieces`, puis interroger `GET /api/v1/dossiers/{id}/status` "
+            "avec `POST /api/v1/dossiers/{id}/uploads`, puis interroger `GET /api/v1/dossiers/{id}/status` "
             "jusqu'à `settled: true`, et lire le résultat avec `GET /api/v1/dossiers/{id}`."
         ),
         docs_url=None,  # served below from the packaged Swagger UI: no CDN, works offline
@@ -143,7 +142,7 @@ CSP_API_DOCS = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inlin
     "style-src 'self'", "style-src 'self' 'unsafe-inline'")
 
 #: Routes that receive files (pages and API): the larger body cap applies to them.
-UPLOAD_ROUTE = re.compile(r"^/(api/v1/)?dossiers/\d+/pieces(/\d+/(replace|remplacer))?$")
+UPLOAD_ROUTE = re.compile(r"^/(api/v1/)?dossiers/\d+/(pieces|uploads)(/\d+/(replace|remplacer))?$")
 
 
 class SecurityHeaders:

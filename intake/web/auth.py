@@ -201,7 +201,7 @@ def create_user(username: str, password: str, role: str, school: str | None = No
                     school=(school or "").strip() or None, active=True)
         session.add(user)
         session.flush()
-        from intake.jobs import audit
+        from intake.units import audit
 
         audit(session, "user_created", None, actor="cli", user_id=user.id, role=role)
         return _account(user)

@@ -1,9 +1,13 @@
-"""The one French catalogue of the pages: statuses, codes, kinds, fields, values, journal, dates.
+"""What the pages show a person: the page-only words (journal, user roles, form fields), dates,
+sizes and values as a person reads them, and the reviewer's side-by-side comparison.
 
 Nothing a person reads on a page is a code: every status, finding code, field name and field value
-goes through this module (a code not listed here shows as a generic French word, never raw). Dates
-are dd/mm/yyyy and times are Paris time. Also the comparison of what was read on a piece with what
-the school declared, field by field, with where each value was read (the field's box on the page).
+goes through this module (a code not listed shows as a generic French word, never raw). The labels
+of kinds, holders, statuses, severities, finding codes, declared values and fields are those of the
+one catalogue, `intake.labels`, imported here so that templates reach them as `labels.KIND`, ...;
+this module states only the words the pages alone use. Dates are dd/mm/yyyy and times are Paris
+time. Also the comparison of what was read on a piece with what the school declared, field by field,
+with where each value was read (the field's box on the page).
 """
 
 from __future__ import annotations
@@ -14,96 +18,23 @@ from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from intake.icao import fold, name_tokens
+from intake.labels import (  # noqa: F401  (re-exported: the templates read them through this module)
+    CODE, FIELD, FINDING_STATE, HOLDER, KIND, MOTIF, PARIS, PROCEDURE, SEVERITY, SEX, STATUS, STATUS_HELP, TRAINING,
+    UPLOAD_STATE, VALUES,
+)
 
-PARIS = ZoneInfo("Europe/Paris")
 COUNTRIES_FILE = Path(__file__).resolve().parent.parent / "data" / "countries_fr.tsv"
 
-# --- statuses ----------------------------------------------------------------------------------
+# --- page-only words ------------------------------------------------------------------------------
 
-STATUS = {
-    "pending": "Vérification en cours",
-    "waiting": "En attente des pièces",
-    "requested": "Pièce demandée",
-    "complete": "Complet",
-    "incomplete": "Incomplet",
-    "needs_review": "À vérifier",
-    "failed": "Échec de la vérification",
-}
-STATUS_HELP = {
-    "pending": "Les pièces sont en cours de lecture ; cette page se met à jour toute seule.",
-    "waiting": "Aucune pièce déposée pour l'instant : déposez les pièces du dossier ci-dessous.",
-    "requested": "Un vérificateur demande une nouvelle pièce : voir sa demande ci-dessus, puis déposer la pièce.",
-    "complete": "Le dossier peut être déposé auprès de l'ANTS.",
-    "incomplete": "Le dossier ne peut pas être déposé en l'état : voir les points bloquants ci-dessous.",
-    "needs_review": "Un vérificateur doit examiner les points ci-dessous avant le dépôt.",
-    "failed": "La vérification automatique a échoué ; un vérificateur va examiner le dossier.",
-}
 #: Statuses a person can filter lists by (display statuses included).
 FILTER_STATUSES = ("waiting", "pending", "requested", "incomplete", "needs_review", "complete", "failed")
-SEVERITY = {"blocking": "Bloquant", "review": "À vérifier", "info": "Information"}
-FINDING_STATE = {"open": "Ouvert", "accepted": "Accepté", "resolved": "Résolu"}
-UPLOAD_STATE = {"pending": "En lecture", "done": "Lue", "failed": "Illisible", "replaced": "Remplacée",
-                "unreadable": "Illisible", "empty": "Aucun document reconnu"}
 #: File findings that mean the file itself could not be read.
 UNREADABLE_CODES = ("unsupported_file", "unreadable_piece", "check_failed")
 
-# --- finding codes -----------------------------------------------------------------------------
-
-CODE = {
-    "missing_piece": "Pièce manquante",
-    "unreadable_piece": "Pièce illisible",
-    "unsupported_file": "Fichier non lisible",
-    "unknown_piece": "Document non reconnu",
-    "duplicate_piece": "Pièce en double",
-    "mrz_invalid": "Bande MRZ invalide",
-    "identity_expired": "Pièce d'identité expirée",
-    "identity_expiry_unknown": "Fin de validité illisible",
-    "identity_name_mismatch": "Nom différent sur la pièce d'identité",
-    "identity_birth_date_mismatch": "Date de naissance différente",
-    "identity_birth_date_unread": "Date de naissance illisible",
-    "identity_sex_mismatch": "Sexe différent",
-    "residence_permit_expired": "Titre de séjour expiré",
-    "proof_of_address_too_old": "Justificatif de domicile trop ancien",
-    "proof_of_address_date_missing": "Date du justificatif illisible",
-    "proof_of_address_name_mismatch": "Justificatif au nom d'une autre personne",
-    "proof_of_address_address_mismatch": "Adresse différente de l'adresse déclarée",
-    "proof_of_address_signature_invalid": "Signature 2D-Doc invalide",
-    "photo_code_invalid": "Code e-photo invalide",
-    "photo_code_expired": "Photo trop ancienne",
-    "medical_opinion_too_old": "Avis médical trop ancien",
-    "medical_opinion_date_missing": "Date de l'avis médical illisible",
-    "medical_opinion_unfit": "Avis médical d'inaptitude",
-    "holder_mismatch": "Pièce au nom d'une autre personne",
-    "holder_ambiguous": "Titulaire incertain",
-    "training_certificate_mismatch": "Formation différente",
-    "birth_date_unusual": "Date de naissance improbable",
-    "check_failed": "Vérification automatique impossible",
-    "key_field_unread": "Information essentielle illisible",
-    "person_not_declared": "Personne non déclarée",
-}
-
-# --- kinds, holders, roles, actions --------------------------------------------------------------
-
-KIND = {
-    "identity_card": "Carte d'identité",
-    "passport": "Passeport",
-    "residence_permit": "Titre de séjour",
-    "proof_of_address": "Justificatif de domicile",
-    "hosting_attestation": "Attestation d'hébergement",
-    "photo_code": "Code e-photo",
-    "assr": "ASSR / ASR",
-    "jdc": "Certificat JDC",
-    "medical_opinion": "Avis médical",
-    "driving_licence": "Permis de conduire",
-    "training_certificate": "Attestation de formation",
-    "exam_certificate": "Certificat d'examen",
-    "unknown": "Document non reconnu",
-}
-HOLDER = {"applicant": "candidat", "host": "hébergeant", "legal_representative": "représentant légal",
-          "unknown": "titulaire inconnu"}
+#: Accounts' roles.
 ROLE = {"school": "auto-école", "reviewer": "vérificateur", "admin": "administrateur"}
 ACTION = {
     "dossier_created": "Dossier créé",
@@ -113,7 +44,7 @@ ACTION = {
     "upload_deleted": "Pièce supprimée",
     "upload_failed": "Échec de lecture d'une pièce",
     "dossier_checked": "Dossier vérifié",
-    "check_failed": "Échec de la vérification",
+    "check_failed": STATUS["failed"],
     "dossier_claimed": "Pris en charge",
     "dossier_released": "Rendu à la file",
     "finding_accepted": "Constat accepté (dérogation)",
@@ -124,46 +55,6 @@ ACTION = {
 SOURCE = {"web": "formulaire", "api": "logiciel de l'auto-école", "cli": "ligne de commande"}
 TRIGGER = {"upload": "pièces déposées", "edit": "données corrigées", "delete": "pièce supprimée",
            "reprocess": "nouvelle version de l'analyse", "create": "création du dossier"}
-PROCEDURE = {"inscription": "Inscription aux examens", "titre_reussite": "Titre après réussite à l'examen",
-             "titre_formation": "Titre après formation"}
-MOTIF = {"primo": "Premier permis", "extension": "Extension de catégorie", "retour": "Retour au permis"}
-TRAINING = {"AM": "AM", "A": "A (passage de A2 à A)", "B96": "B96", "levee_78": "Levée du code 78"}
-SEX = {"M": "Masculin", "F": "Féminin", "X": "Non précisé"}
-
-# --- fields and their values ---------------------------------------------------------------------
-
-FIELD = {
-    "document_number": "Numéro du document",
-    "surname": "Nom",
-    "given_names": "Prénoms",
-    "birth_date": "Date de naissance",
-    "sex": "Sexe",
-    "nationality": "Nationalité",
-    "expiry_date": "Fin de validité",
-    "issue_date": "Date d'émission",
-    "mrz_valid": "Bande MRZ valide",
-    "mrz_format": "Format de la bande MRZ",
-    "holder_name": "Titulaire",
-    "address_line": "Adresse",
-    "postcode": "Code postal",
-    "city": "Ville",
-    "issuer": "Émetteur",
-    "document_subtype": "Type de justificatif",
-    "two_d_doc": "2D-Doc",
-    "code": "Code e-photo",
-    "photo_date": "Date de la photo",
-    "training": "Formation",
-    "categories": "Catégories",
-    "fit": "Apte",
-    "licence_number": "Numéro de permis",
-}
-VALUES = {
-    "document_subtype": {"bill": "Facture", "tax_notice": "Avis d'imposition", "rent_receipt": "Quittance de loyer"},
-    "mrz_format": {"td1": "carte (3 lignes de 30)", "td2": "document (2 lignes de 36)",
-                   "td3": "passeport (2 lignes de 44)", "fr_cni_2x36": "ancienne carte d'identité française"},
-    "sex": SEX,
-    "training": TRAINING,
-}
 #: Form fields of the declared data, for error messages naming the field in French.
 DECLARED_FIELD = {
     "reference": "Référence", "reference_date": "Date de référence", "procedure": "Démarche", "motif": "Motif",

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from intake import errors, jobs, state
+from intake import errors, state, units
 from intake.db import session_scope
 from intake.settings import get_settings
 from intake.state import DossierStatus, FindingState, move_dossier, status_from_open_rows
@@ -104,8 +104,8 @@ def create_dossier(account: Account, declared_json: dict, source: str = "web",
     declared = parse_declared(declared_json)
     check_contact(declared.to_json(), today_paris())
     school = account.school or "local"
-    dossier_id = jobs.create_dossier(declared, school=school, source=source, actor=account.username,
-                                     user_id=account.id, idempotency_key=idempotency_key)
+    dossier_id = units.create_dossier(declared, school=school, source=source, actor=account.username,
+                                      user_id=account.id, idempotency_key=idempotency_key)
     # Checked at once: the school sees straight away which pieces the dossier needs.
     dispatch(dossier_id, [])
     return dossier_id
@@ -139,8 +139,8 @@ def add_files(account: Account, dossier_id: int, files: list[tuple[str, BinaryIO
         raise Invalid(f"Trop de fichiers pour un dossier (au plus {settings.max_dossier_files}).")
     if replaces is not None and len(files) != 1:
         raise Invalid("Un remplacement se fait avec un seul fichier.")
-    ids = [jobs.add_upload(dossier_id, name, stream, replaces=replaces, actor=account.username,
-                           user_id=account.id, idempotency_key=f"{idempotency_key}#{i}" if idempotency_key else None)
+    ids = [units.add_upload(dossier_id, name, stream, replaces=replaces, actor=account.username,
+                            user_id=account.id, idempotency_key=f"{idempotency_key}#{i}" if idempotency_key else None)
            for i, (name, stream) in enumerate(files)]
     dispatch(dossier_id, ids)
     return ids
@@ -172,8 +172,8 @@ def _recheck(dossier_id: int) -> None:
 
 
 def delete_upload(account: Account, dossier_id: int, upload_id: int) -> None:
-    """Remove a piece from the dossier (its upload, the documents read in it and its findings), then
-    check the dossier again. The journal keeps what kind of piece it was, never its content."""
+    """Remove an upload from the dossier (the pieces read in it and their findings), then check the
+    dossier again. The journal keeps what kind of piece it was, never its content."""
     _require_uploader(account)
     with session_scope() as session:
         _visible(session, account, dossier_id, lock=True)
@@ -187,9 +187,9 @@ def delete_upload(account: Account, dossier_id: int, upload_id: int) -> None:
         session.delete(upload)
         session.flush()
         _bump(session, dossier_id)
-        jobs.audit(session, "upload_deleted", dossier_id, actor=account.username, user_id=account.id,
+        units.audit(session, "upload_deleted", dossier_id, actor=account.username, user_id=account.id,
                    upload_id=upload_id, kinds=kinds, size=size)
-        jobs.outbox(session, "check_dossier", dossier_id, dossier_id, "delete")
+        units.outbox(session, "check_dossier", dossier_id, dossier_id, "delete")
     _recheck(dossier_id)
 
 
@@ -217,9 +217,9 @@ def update_declared(account: Account, dossier_id: int, declared_json: dict) -> l
         dossier.reference_date = declared.reference_date
         session.flush()
         _bump(session, dossier_id)
-        jobs.audit(session, "declared_edited", dossier_id, actor=account.username, user_id=account.id,
+        units.audit(session, "declared_edited", dossier_id, actor=account.username, user_id=account.id,
                    fields=changed)
-        jobs.outbox(session, "check_dossier", dossier_id, dossier_id, "edit")
+        units.outbox(session, "check_dossier", dossier_id, dossier_id, "edit")
     _recheck(dossier_id)
     return changed
 
@@ -492,7 +492,7 @@ def upload_file_path(account: Account, upload_id: int) -> tuple[Path, str, str]:
         _visible(session, account, upload.dossier_id)
         if not upload.sha256:
             raise NotFound("Ce fichier n'a pas été conservé.")
-        return jobs.store().path_for(upload.sha256), upload.sha256, upload.original_name
+        return units.store().path_for(upload.sha256), upload.sha256, upload.original_name
 
 
 def _usernames(session: Session, ids: set[int]) -> dict[int, str]:
@@ -537,7 +537,7 @@ def claim(account: Account, dossier_id: int) -> None:
             if holder == account.username:
                 return
             raise Conflict(f"Ce dossier est déjà pris en charge par {holder or 'un autre vérificateur'}.")
-        jobs.audit(session, "dossier_claimed", dossier_id, actor=account.username, user_id=account.id)
+        units.audit(session, "dossier_claimed", dossier_id, actor=account.username, user_id=account.id)
 
 
 def release(account: Account, dossier_id: int) -> None:
@@ -551,7 +551,7 @@ def release(account: Account, dossier_id: int) -> None:
             raise Conflict("Ce dossier est pris en charge par un autre vérificateur.")
         session.execute(update(Dossier).where(Dossier.id == dossier_id, Dossier.claimed_by == dossier.claimed_by)
                         .values(claimed_by=None, claimed_at=None).execution_options(synchronize_session=False))
-        jobs.audit(session, "dossier_released", dossier_id, actor=account.username, user_id=account.id)
+        units.audit(session, "dossier_released", dossier_id, actor=account.username, user_id=account.id)
 
 
 def _held(session: Session, account: Account, dossier_id: int) -> Dossier:
@@ -566,7 +566,7 @@ def decide_finding(account: Account, finding_id: int, decision: str, note: str |
     """Accept (override, note required) or resolve a finding; return its dossier id.
 
     The dossier's status follows: the findings still open decide it. A reviewer's decision is kept
-    when the same finding comes back at the next check (jobs.check_dossier carries it over).
+    when the same finding comes back at the next check (units.run_check carries it over).
     """
     if decision not in ("accept", "resolve"):
         raise Invalid("Décision inconnue.")
@@ -587,7 +587,7 @@ def decide_finding(account: Account, finding_id: int, decision: str, note: str |
         row.decided_at = utcnow()
         session.flush()
         _settle_status(session, dossier)
-        jobs.audit(session, "finding_accepted" if decision == "accept" else "finding_resolved", dossier.id,
+        units.audit(session, "finding_accepted" if decision == "accept" else "finding_resolved", dossier.id,
                    actor=account.username, user_id=account.id, finding_id=row.id, code=row.code, note=note,
                    previous=previous, status=dossier.status)
         return dossier.id
@@ -604,7 +604,7 @@ def request_piece(account: Account, dossier_id: int, message: str, finding_id: i
             if row is None or row.dossier_id != dossier.id:
                 raise NotFound("Constat introuvable.")
             code = row.code
-        jobs.audit(session, "piece_requested", dossier.id, actor=account.username, user_id=account.id,
+        units.audit(session, "piece_requested", dossier.id, actor=account.username, user_id=account.id,
                    message=message, finding_id=finding_id, code=code)
 
 

@@ -231,8 +231,10 @@ async def edit_dossier(request: Request, dossier_id: int):
     return _back(f"/dossiers/{dossier_id}")
 
 
-@router.post("/dossiers/{dossier_id}/pieces/{upload_id}/supprimer")
-async def delete_piece(request: Request, dossier_id: int, upload_id: int):
+@router.post("/dossiers/{dossier_id}/uploads/{upload_id}/supprimer")
+@router.post("/dossiers/{dossier_id}/pieces/{upload_id}/supprimer")  # deprecated: the first path, for old pages
+async def delete_upload(request: Request, dossier_id: int, upload_id: int):
+    """Delete an uploaded file with the pieces found in it; the dossier is checked again."""
     await csrf.check(request)
     account = _user(request)
     await run_in_threadpool(operations.delete_upload, account, dossier_id, upload_id)
@@ -259,7 +261,7 @@ def dossier_page(request: Request, dossier_id: int):
 
 @router.get("/dossiers/{dossier_id}/etat")
 def dossier_state(request: Request, dossier_id: int):
-    """Polled every second or two by the page while the pieces are read."""
+    """Polled every second or two by the page while the uploads are read."""
     account = _user(request)
     return JSONResponse(operations.dossier_state(account, dossier_id), headers={"Cache-Control": "no-store"})
 
@@ -300,8 +302,10 @@ async def _files_from(request: Request, field: str) -> tuple[list[tuple[str, obj
     return files, form
 
 
-@router.post("/dossiers/{dossier_id}/pieces")
-async def upload_pieces(request: Request, dossier_id: int):
+@router.post("/dossiers/{dossier_id}/uploads")
+@router.post("/dossiers/{dossier_id}/pieces")  # deprecated: the first path, for old pages
+async def upload_files(request: Request, dossier_id: int):
+    """Receive one or more files (each an upload, read for the pieces it holds)."""
     await csrf.check(request)
     account = _user(request)
     files, form = await _files_from(request, "files")
@@ -315,8 +319,10 @@ async def upload_pieces(request: Request, dossier_id: int):
     return _back(f"/dossiers/{dossier_id}")
 
 
-@router.post("/dossiers/{dossier_id}/pieces/{upload_id}/remplacer")
-async def replace_piece(request: Request, dossier_id: int, upload_id: int):
+@router.post("/dossiers/{dossier_id}/uploads/{upload_id}/remplacer")
+@router.post("/dossiers/{dossier_id}/pieces/{upload_id}/remplacer")  # deprecated: the first path, for old pages
+async def replace_upload(request: Request, dossier_id: int, upload_id: int):
+    """Replace an uploaded file by another; the dossier is checked again."""
     await csrf.check(request)
     account = _user(request)
     files, form = await _files_from(request, "file")
@@ -330,10 +336,12 @@ async def replace_piece(request: Request, dossier_id: int, upload_id: int):
     return _back(f"/dossiers/{dossier_id}")
 
 
-@router.get("/pieces/{upload_id}/pages/{page}.png")
+@router.get("/uploads/{upload_id}/pages/{page}.png")
+@router.get("/pieces/{upload_id}/pages/{page}.png")  # deprecated: the first path, for old pages
 def page_image(request: Request, upload_id: int, page: int, largeur: int = 1600, tour: int = 0):
-    """A page as the pipeline rendered it; `tour` (0, 90, 180, 270) turns it upright as the reader
-    did, so that the boxes of the fields (given in the upright frame) fall on their values."""
+    """A page of an uploaded file as the pipeline rendered it; `tour` (0, 90, 180, 270) turns it
+    upright as the reader did, so that the boxes of the fields (given in the upright frame) fall on
+    their values."""
     account = _user(request)
     path, sha, _name = operations.upload_file_path(account, upload_id)
     try:
@@ -352,7 +360,7 @@ def _turned(png, degrees: int):
 
     import cv2
 
-    from intake.extractors.orient import rotate_quarter
+    from intake.extractors.ocr.orient import rotate_quarter
 
     if degrees not in (90, 180, 270):
         raise PreviewError("Rotation inconnue.")

@@ -1,13 +1,18 @@
 """The Dramatiq broker: Redis when INTAKE_BROKER_URL is set, else Dramatiq's in-memory broker.
 
-The in-memory broker serves the single-machine mode (`intake check`, `intake serve` without Redis):
-the same actors run in an in-process `dramatiq.Worker`. It must be configured before the actors
-module is imported, which `configure()` (called at the top of `intake.workers.actors`) guarantees.
+The broker is chosen by the entry points (`intake check`, `intake serve` and the web app's startup,
+`intake worker` and its worker processes, `intake reprocess`, the evaluation through
+`intake.service`), by calling `configure()`; never when a module is imported. The in-memory broker
+serves the single-machine mode: the same actors run in an in-process worker
+(`intake.workers.embedded`).
+
+Messages are sent by actor name (`send`): a process that only sends (the web service, `intake check`
+with Redis) does not need the actors declared, and this module imports neither the actors nor the
+outbox. The queues are declared here, so a message can be sent before any actor exists.
 """
 
 from __future__ import annotations
 
-import atexit
 import logging
 import threading
 
@@ -23,14 +28,17 @@ log = logging.getLogger(__name__)
 QUEUE_OCR = "intake-ocr"
 QUEUE_CHECKS = "intake-checks"
 QUEUES = (QUEUE_OCR, QUEUE_CHECKS)
+#: The queue of each actor's messages (`intake.workers.actors` declares the actors on these).
+QUEUE_OF_ACTOR = {"read_upload": QUEUE_OCR, "check_dossier": QUEUE_CHECKS, "record_failure": QUEUE_CHECKS}
+#: The Redis key prefix of every intake queue (see `intake.monitoring` for the layout).
+NAMESPACE = "intake"
 
 _lock = threading.Lock()
 _broker: dramatiq.Broker | None = None
-_worker: dramatiq.Worker | None = None
 
 
 def configure() -> dramatiq.Broker:
-    """Create (once) and install the broker the settings ask for."""
+    """Create (once) and install the broker the settings ask for, with intake's queues declared."""
     global _broker
     with _lock:
         if _broker is not None:
@@ -46,6 +54,8 @@ def configure() -> dramatiq.Broker:
             for middleware in list(broker.middleware):
                 if type(middleware).__name__ == "Prometheus":
                     broker.middleware.remove(middleware)
+        for queue in QUEUES:
+            broker.declare_queue(queue)
         dramatiq.set_broker(broker)
         _broker = broker
         return broker
@@ -61,7 +71,11 @@ def _redis_broker(settings) -> dramatiq.Broker:
     timeout, so a killed worker's messages are back within about 1.25 x the timeout (10 s by
     default). Socket timeouts keep a hung Redis from hanging a web request that sends a message.
     """
+    import redis
     from dramatiq.brokers.redis import RedisBroker
+
+    from intake.workers.middleware.heartbeat import Heartbeat
+    from intake.workers.middleware.metrics import WorkerMetrics
 
     class IntakeRedisBroker(RedisBroker):
         _maintaining = threading.local()
@@ -80,142 +94,51 @@ def _redis_broker(settings) -> dramatiq.Broker:
             finally:
                 self._maintaining.on = False
 
-    import redis
-
     broker = IntakeRedisBroker(
         client=redis.Redis.from_url(settings.broker_url, socket_connect_timeout=5, socket_timeout=30,
                                     health_check_interval=30),
-        namespace="intake",
+        namespace=NAMESPACE,
         heartbeat_timeout=settings.redis_heartbeat_timeout_ms,
         maintenance_chance=settings.redis_maintenance_chance,
     )
     # Worker processes export Prometheus metrics (inert in processes that only send).
-    from intake.monitoring import WorkerMetrics
-
     broker.add_middleware(WorkerMetrics())
     broker.add_middleware(Heartbeat(settings.redis_heartbeat_timeout_ms / 4000))
     return broker
 
 
-class Heartbeat(dramatiq.Middleware):
-    """In worker processes only: a thread calling the broker's `heartbeat()` every `interval` seconds.
-
-    A process whose threads are all busy reading long pieces fetches nothing, hence sent no
-    heartbeat: without this thread its messages would be taken for a dead worker's.
-    """
-
-    def __init__(self, interval: float) -> None:
-        self.interval = max(0.2, interval)
-        self._stop = threading.Event()
-
-    def after_worker_boot(self, broker, worker) -> None:
-        # Load the work's modules now, not inside the first message: a time limit firing in the
-        # middle of a first import would leave half-imported modules behind.
-        import intake.jobs  # noqa: F401
-        import intake.workers.outbox  # noqa: F401
-
-        self._stop.clear()
-        threading.Thread(target=self._run, args=(broker,), name="intake-heartbeat", daemon=True).start()
-
-    def before_worker_shutdown(self, broker, worker) -> None:
-        self._stop.set()
-
-    def _run(self, broker) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                broker.heartbeat()
-            except Exception as exc:  # noqa: BLE001 - Redis away: the next beat tries again
-                log.debug("heartbeat failed: %s", type(exc).__name__)
-
-
 def is_embedded() -> bool:
+    """True when the broker is in-memory: the work runs in this process (`intake.workers.embedded`)."""
     return isinstance(configure(), StubBroker)
 
 
-def start_embedded_worker() -> dramatiq.Worker | None:
-    """Start the in-process worker when the broker is in-memory (idempotent); None with Redis."""
-    global _worker
-    broker = configure()
-    if not isinstance(broker, StubBroker):
-        return None
-    import intake.workers.actors  # noqa: F401 - declares the actors on this broker
+def redis_client():
+    """A Redis client on the broker's server (to read the queues directly), None without Redis."""
+    import redis
 
-    with _lock:
-        if _worker is None:
-            if not any(isinstance(m, _Settled) for m in broker.middleware):
-                broker.add_middleware(_Settled())
-            _worker = dramatiq.Worker(broker, worker_threads=get_settings().worker_threads, worker_timeout=100)
-            _worker.start()
-            atexit.register(stop_embedded_worker)
-        return _worker
+    url = get_settings().broker_url
+    return redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30) if url else None
 
 
-# --- the in-process signal: `intake check` waits on it instead of polling the database -------------
-
-_settled = threading.Condition()
-_settled_count = 0
-_running: set[str] = set()
-
-
-class _Settled(dramatiq.Middleware):
-    """Counts the messages the in-process worker has finished (done, failed or skipped) and wakes
-    whoever waits for one; keeps the ids of those running, so a stop knows whether it may be quick."""
-
-    def before_process_message(self, broker, message):
-        with _settled:
-            _running.add(message.message_id)
-
-    def after_process_message(self, broker, message, *, result=None, exception=None):
-        _note_settled(message)
-
-    def after_skip_message(self, broker, message):
-        _note_settled(message)
+def send(actor_name: str, *args) -> str:
+    """Send a message to an actor by its name; return its Redis message id (the Dramatiq message id
+    with the in-memory broker). Raises when the broker is unreachable."""
+    message = dramatiq.Message(queue_name=QUEUE_OF_ACTOR[actor_name], actor_name=actor_name, args=args,
+                               kwargs={}, options={})
+    message = configure().enqueue(message)
+    return (message.options or {}).get("redis_message_id") or message.message_id
 
 
-def _note_settled(message) -> None:
-    global _settled_count
-    with _settled:
-        _running.discard(message.message_id)
-        _settled_count += 1
-        _settled.notify_all()
+def exception_type(message_data: dict) -> str | None:
+    """The exception type of a failed message: Dramatiq's Retries middleware keeps the traceback in
+    the message's options (`options["traceback"]`), whose last unindented line is `package.Type: text`.
 
-
-def settled_count() -> int:
-    """How many messages the in-process worker has finished so far."""
-    with _settled:
-        return _settled_count
-
-
-def wait_settled(seen: int, timeout: float) -> int:
-    """Block until the in-process worker finishes a message after the `seen`-th (or `timeout`
-    seconds pass); return the new count. Take `seen` before looking at the database, so that a
-    message finished in between is not missed."""
-    with _settled:
-        _settled.wait_for(lambda: _settled_count > seen, timeout=max(0.0, timeout))
-        return _settled_count
-
-
-def _idle(worker: dramatiq.Worker) -> bool:
-    with _settled:
-        if _running:
-            return False
-    queues = getattr(worker.broker, "queues", {})
-    if any(q.qsize() for q in queues.values()) or worker.work_queue.qsize():
-        return False
-    return not any(c.delay_queue.qsize() for c in worker.consumers.values())
-
-
-def stop_embedded_worker() -> None:
-    """Stop the in-process worker. Idle (nothing queued or running: `intake check` has its verdict),
-    its threads are told to stop and not waited for: they are daemon threads blocked on a queue, and
-    joining them would wait out their 100 ms poll, twice. Busy, it stops gracefully."""
-    global _worker
-    with _lock:
-        worker, _worker = _worker, None
-    if worker is None:
-        return
-    if _idle(worker):
-        for thread in [*worker.workers, *worker.consumers.values()]:
-            thread.stop()
-        return
-    worker.stop(timeout=10_000)
+    This is what `record_failure` receives (`message.asdict()`, then `{"retries", "max_retries"}`: the
+    exception itself is passed nowhere else) and what a dead letter holds in Redis.
+    """
+    trace = ((message_data.get("options") or {}).get("traceback") or "").strip()
+    for line in reversed(trace.splitlines()):
+        if line and not line.startswith((" ", "\t")):
+            name = line.split(":", 1)[0].rsplit(".", 1)[-1].strip()
+            return name or None
+    return None

@@ -48,7 +48,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     env.setdefault("dramatiq_prom_host", args.metrics_host)
     env.setdefault("dramatiq_prom_db", str(_fresh_metrics_dir(settings.data_dir / "worker-metrics")))
     # --worker-fork-timeout: a worker process killed while it boots holds Dramatiq's master this long.
-    cmd = [dramatiq_bin, "intake.workers.actors", "--processes", "1", "--threads", str(args.threads),
+    # Each worker process chooses the broker and declares the actors when Dramatiq calls `boot`.
+    cmd = [dramatiq_bin, "intake.workers.actors:boot", "--processes", "1", "--threads", str(args.threads),
            "--worker-fork-timeout", "10000", "--queues", *queues]
     if args.watch:
         cmd += ["--watch", args.watch]
@@ -56,15 +57,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     envs = [{**env, "dramatiq_prom_port": str(args.metrics_port) if i == 0 else "0"}
             for i in range(max(1, args.processes))]
 
-    from intake.workers.broker import configure
+    from intake.workers.broker import configure, redis_client
     from intake.workers.outbox import sweep
 
-    broker = configure()
-    import intake.workers.actors  # noqa: F401 - declares the queues the sweeper sends to
-
-    from intake.monitoring import _redis_client
-
-    client = _redis_client()  # one connection pool for every pass of the sweeper
+    broker = configure()  # the sweeper sends by actor name on it (the queues are declared with it)
+    client = redis_client()  # one connection pool for every pass of the sweeper
     return supervisor.supervise([cmd] * len(envs), envs, settings.sweep_interval_s,
                                 sweep=lambda: sweep(client=client), heartbeat=getattr(broker, "heartbeat", None))
 

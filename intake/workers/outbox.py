@@ -1,7 +1,7 @@
 """Sending the transactional outbox, and the sweeper that sends again what was lost.
 
 Every read and check to do is first a row of `outbox` (models.OutboxMessage), written in the
-transaction that makes it needed (intake.jobs). After the commit the writer calls `send_pending`,
+transaction that makes it needed (`intake.units`). After the commit the writer calls `send_pending`,
 which sends the dossier's unsent rows; a broker briefly away only leaves them unsent, it never
 fails the request. The sweeper (`sweep`, run by `intake worker` every few seconds) then:
 
@@ -11,7 +11,12 @@ fails the request. The sweeper (`sweep`, run by `intake worker` every few second
 - writes rows for work pending without any (an upload pending with no row, a dossier whose reads are all
   settled and whose current revision has no check): nothing stays pending forever.
 
-Delivery is at least once: the actors are idempotent, a second message is harmless.
+Delivery is at least once: the actors are idempotent, a second message is harmless. Messages are
+sent by actor name through the broker (`intake.workers.broker.send`): this module does not import
+the actors, which import it.
+
+`send_pending` is the one "send the reads, else the check" function: the CLI (`intake.service`), the
+web (`intake.web.operations`), reprocessing and the actors all call it after their commit.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import and_, exists, func, or_, select, update
 
 from intake.db import session_scope
+from intake.settings import get_settings
+from intake.workers import broker
 from models import CheckRun, Dossier, OutboxMessage, Upload, utcnow
 
 log = logging.getLogger(__name__)
@@ -60,12 +67,8 @@ def _finished(session, row: OutboxMessage) -> bool:
 
 
 def _send(row_actor: str, target_id: int, trigger: str) -> str | None:
-    """Send one message; return its Redis message id (None with the in-process broker)."""
-    from intake.workers.actors import check_dossier, read_upload
-
-    actor = read_upload if row_actor == "read_upload" else check_dossier
-    message = actor.send(target_id, trigger)
-    return (message.options or {}).get("redis_message_id") or message.message_id
+    """Send one message, by actor name; return its Redis message id (the message id in-process)."""
+    return broker.send(row_actor, target_id, trigger)
 
 
 def _claim(row_id: int, sent_before: datetime | None) -> bool:
@@ -149,12 +152,9 @@ def _alive(client, actor: str, message_id: str | None) -> bool:
         return message_id is not None  # in-process broker: lost only with its process
     if not message_id:
         return False
-    from intake.monitoring import NAMESPACE
-    from intake.workers.broker import QUEUE_CHECKS, QUEUE_OCR
-
-    queue = QUEUE_OCR if actor == "read_upload" else QUEUE_CHECKS
+    queue = f"{broker.NAMESPACE}:{broker.QUEUE_OF_ACTOR[actor]}"
     pipe = client.pipeline(transaction=False)
-    for key in (f"{NAMESPACE}:{queue}.msgs", f"{NAMESPACE}:{queue}.DQ.msgs", f"{NAMESPACE}:{queue}.XQ.msgs"):
+    for key in (f"{queue}.msgs", f"{queue}.DQ.msgs", f"{queue}.XQ.msgs"):
         pipe.hexists(key, message_id)
     return any(pipe.execute())
 
@@ -196,13 +196,10 @@ def _add_missing_rows(session, cutoff: datetime) -> int:
 
 def sweep(resend_after: float | None = None, now: datetime | None = None, client=None) -> SweepReport:
     """One pass of the sweeper (see the module docstring); safe to run from several hosts at once."""
-    from intake.monitoring import _redis_client
-    from intake.settings import get_settings
-
     settings = get_settings()
     now = now or datetime.now(timezone.utc)
     cutoff = now - timedelta(seconds=settings.outbox_resend_after_s if resend_after is None else resend_after)
-    client = client if client is not None else _redis_client()
+    client = client if client is not None else broker.redis_client()
     report = SweepReport()
     with session_scope() as session:
         report.added = _add_missing_rows(session, cutoff)

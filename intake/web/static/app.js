@@ -1,7 +1,7 @@
 // intake: the few behaviours the pages need, in plain JavaScript (no build step, no inline script).
 // - forms: French messages for what the browser can check before sending (the server checks again);
 // - dossier page: upload by drag and drop or file picker, size and type checked before sending,
-//   progress, then live status by polling; confirmation before deleting a piece;
+//   progress, then live status by polling; confirmation before deleting an upload;
 // - review page: page-by-page viewer with zoom, the box of each field drawn on the page, a click on a
 //   field zooms to where its value was read; the page follows the school's uploads.
 (function () {
@@ -14,7 +14,7 @@
     if (message && !window.confirm(message)) e.preventDefault();
   }, true);
 
-  // --- replacing a piece: the file is sent as soon as it is chosen (checked first, as uploads are) --
+  // --- replacing an upload: the new file is sent as soon as it is chosen (checked first, as uploads are) --
   document.addEventListener("change", function (e) {
     var el = e.target;
     if (!el || !el.matches || !el.matches("input[type=file][data-autosubmit]") || !el.files.length) return;
@@ -165,7 +165,7 @@
         })
         .catch(function () { /* network hiccup: try again at the next tick */ })
         .then(function () {
-          // Fast while pieces are read, slower once settled (someone else may still act).
+          // Fast while uploads are read, slower once settled (someone else may still act).
           timer = setTimeout(poll, idle > 3 ? 4000 : 1500);
         });
     };
@@ -173,7 +173,7 @@
     return function () { clearTimeout(timer); idle = 0; poll(); };
   };
 
-  // School's dossier page: swap the live part (requests, status, findings, pieces) when it changes.
+  // School's dossier page: swap the live part (requests, status, findings, uploads) when it changes.
   var liveBox = document.getElementById("live");
   if (liveBox) {
     live.kick = watch(liveBox, function () {
@@ -206,7 +206,7 @@
   Array.prototype.forEach.call(document.querySelectorAll("figure.viewer"), function (fig) {
     var img = fig.querySelector("img");
     if (!img) return;
-    var section = fig.closest("section.piece") || document;
+    var section = fig.closest("section.upload") || document;
     var stage = fig.querySelector(".stage");
     var viewport = fig.querySelector(".viewport");
     var svg = fig.querySelector("svg.boxes");
@@ -241,7 +241,7 @@
     var show = function (n, then) {
       page = n;
       var frame = frames[String(page)];
-      var src = "/pieces/" + fig.dataset.upload + "/pages/" + page + ".png" + (frame && frame.rotation ? "?tour=" + frame.rotation : "");
+      var src = "/uploads/" + fig.dataset.upload + "/pages/" + page + ".png" + (frame && frame.rotation ? "?tour=" + frame.rotation : "");
       label.textContent = page;
       img.alt = "Page " + page;
       draw();

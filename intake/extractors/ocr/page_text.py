@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from intake.extractors import ocr
-from intake.extractors.orient import deskew, even_lighting, find_paper, flatten, geometry, rotate_quarter
+from intake.extractors.ocr import words as ocr
+from intake.extractors.ocr.orient import deskew, even_lighting, find_paper, flatten, geometry, rotate_quarter
 from intake.extractors.quality import gray
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from intake.extractors import ocr
+from intake.extractors.ocr import words as ocr
 from intake.extractors.quality import gray
 
 log = logging.getLogger(__name__)

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from intake.icao import name_tokens
+from intake.twoddoc_types import ADDRESS_TYPES
+from intake.twoddoc_types import label as type_label
 
 GS = "\x1d"  # ends a variable field
 RS = "\x1e"  # ends a variable field that the issuer truncated
@@ -64,35 +66,6 @@ OTHER_KNOWN_IDS = frozenset({
     "60", "61", "62", "63", "64", "66", "6A", "6D", "6E", "6F", "6G", "6H",
 })
 KNOWN_IDS = frozenset(FIXED_LENGTH) | frozenset(MAX_LENGTH) | OTHER_KNOWN_IDS
-
-#: Document types that prove an address (RULES.md §2D-Doc).
-ADDRESS_TYPES = ("00", "01", "02", "04", "28")
-
-#: Document types of perimeter 01 (ANTS 2D-Doc specification), by code: what a school is told a
-#: code it has no requirement for is. Codes missing here are reported by their code alone.
-TYPE_LABELS: dict[str, str] = {
-    "00": "justificatif de domicile", "01": "facture", "02": "avis de taxe d'habitation",
-    "03": "relevé d'identité bancaire", "04": "avis d'impôt sur le revenu",
-    "05": "relevé d'identité SEPAmail", "06": "bulletin de salaire", "07": "titre d'identité",
-    "08": "MRZ d'un titre d'identité", "09": "facture étendue", "10": "contrat de travail",
-    "11": "relevé de compte", "12": "acte d'huissier", "13": "document étranger",
-    "14": "attestation DICEM", "15": "autorisation de travail", "16": "attestation de demande d'asile",
-    "17": "attestation de fin de droit à l'allocation pour demandeur d'asile",
-    "18": "avis de situation déclarative à l'impôt sur le revenu", "19": "donation",
-    "20": "cession de droits sociaux", "21": "attestation 2041-ASK", "22": "carte européenne d'arme à feu",
-    "23": "certificat de preuve de vie", "24": "avis de situation déclarative à l'impôt sur le revenu",
-    "25": "autorisation de travail", "26": "certificat de conformité de sûreté aéroportuaire",
-    "27": "avis de situation déclarative à l'impôt sur le revenu", "28": "avis d'impôt sur le revenu",
-    "A0": "certificat de qualité de l'air", "A1": "courrier du permis à points",
-    "A2": "carte mobilité inclusion", "A3": "macaron VTC", "A4": "certificat de décès",
-    "A5": "carte professionnelle T3P", "A6": "carte professionnelle de sapeur-pompier",
-    "A7": "certificat de qualité de l'air", "A8": "certificat de cession électronique",
-    "A9": "permis de chasser", "AA": "arrêté relatif au permis de conduire",
-    "AB": "relevé d'information du permis de conduire", "AC": "licence de conducteur de train",
-    "AD": "certificat d'examen du permis de conduire (CEPC)", "AE": "certificat de décès",
-    "B0": "diplôme", "B1": "attestation CVEC", "B2": "résultat de test virologique",
-    "L1": "attestation vaccinale",
-}
 
 TITLES = frozenset({"M", "MR", "MME", "MLLE", "MM", "MONSIEUR", "MADAME", "MADEMOISELLE", "DR", "ME"})
 
@@ -221,14 +194,9 @@ class TwoDDoc:
         return out
 
 
-def type_label(doc_type: str) -> str:
-    """The French name of a 2D-Doc document type ("facture", "titre d'identité"...)."""
-    return TYPE_LABELS.get(doc_type, f"document de type {doc_type}")
-
-
 def _mrz_values(text: str) -> dict:
     """The fields of an MRZ carried in a 2D-Doc (fillers written as spaces, lines run together)."""
-    from intake.extractors.mrz_parse import MrzParseError, parse_mrz
+    from intake.extractors.mrz.parse import MrzParseError, parse_mrz
 
     flat = text.replace(" ", "<").strip()
     size = len(flat)

@@ -1,7 +1,9 @@
-"""Units of work on the database, one session each: what the actors and the front doors call.
+"""Units of work on the database, each opening its own sessions: the actors, the CLI and the web call them.
 
 Reading a file (OCR) happens between two short sessions, never inside one. Each function is
-idempotent so that at-least-once delivery is harmless.
+idempotent so that at-least-once delivery is harmless. The actors of `intake.workers.actors` are
+named after the messages (`read_upload`, `check_dossier`); the work they do is here, under names of
+its own (`read_and_record_upload`, `run_check`), so that a name says which of the two it is.
 """
 
 from __future__ import annotations
@@ -36,8 +38,6 @@ from models import AuditEvent, CheckRun, Dossier, FindingRow, OutboxMessage, Pie
 
 log = logging.getLogger(__name__)
 
-SETTLED = ("done", "failed")
-
 
 def store() -> FileStore:
     return FileStore(get_settings().files_dir)
@@ -49,7 +49,7 @@ def audit(session: Session, action: str, dossier_id: int | None = None, actor: s
 
 
 def outbox(session: Session, actor: str, target_id: int, dossier_id: int, trigger: str = "upload") -> None:
-    """Record a message to send (read_upload or check_dossier) in the caller's transaction.
+    """Record a message to send (to the actor `read_upload` or `check_dossier`) in the caller's transaction.
 
     It is sent after the commit (`intake.workers.outbox.send_pending`); if that send is lost (broker
     away, process killed), the worker's sweeper sends it again. Nothing is ever only in Redis.
@@ -217,7 +217,7 @@ class _UploadRef:
     name: str
 
 
-def read_upload(upload_id: int, force: bool = False, trigger: str = "upload") -> int | None:
+def read_and_record_upload(upload_id: int, force: bool = False, trigger: str = "upload") -> int | None:
     """Read an upload's file and store its documents; return its dossier id (None if gone).
 
     Idempotent: an upload already read by this pipeline version is not read again, and a second
@@ -309,7 +309,7 @@ def _current_uploads(session: Session, dossier_id: int) -> list[Upload]:
         .options(selectinload(Upload.pieces)).order_by(Upload.original_name, Upload.id)))
 
 
-def check_dossier(dossier_id: int, trigger: str = "upload", today: date | None = None) -> str | None:
+def run_check(dossier_id: int, trigger: str = "upload", today: date | None = None) -> str | None:
     """Judge a dossier from its stored reads and store the verdict; return its status.
 
     Idempotent: the findings of the previous check are replaced, except that a reviewer's decision

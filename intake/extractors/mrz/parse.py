@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from intake.icao import check_digit
+from intake.validators.dates import add_years
+from intake.validators.validity import laminated_cni_issue, laminated_cni_years
 
 log = logging.getLogger(__name__)
 
@@ -529,30 +531,19 @@ def expiry_date_iso(text: str) -> str | None:
 
 
 def laminated_cni_dates(card_number: str, birth_iso: str | None) -> tuple[str | None, str | None]:
-    """Issue date (YYMM of the card number, day 1) and expiry (RULES.md: 15 or 10 years)."""
-    head = card_number[:4]
-    if len(head) != 4 or not head.isdigit():
+    """Issue date and expiry of a laminated CNI, by the rule stated once in `validators.validity`
+    (issue month from the card number, 15 or 10 years)."""
+    issue = laminated_cni_issue(card_number)
+    if issue is None:
         return None, None
-    yy, mm = int(head[:2]), int(head[2:])
-    if not 1 <= mm <= 12:
-        return None, None
-    year = 2000 + yy if yy <= _today().year % 100 else 1900 + yy
-    issue = date(year, mm, 1)
-    years = 10
-    if date(2004, 1, 2) <= issue <= date(2013, 12, 31) and birth_iso and birth_iso[5:7] != "00":
+    birth = None
+    if birth_iso and birth_iso[5:7] != "00":
         try:
-            b = date.fromisoformat(birth_iso) if birth_iso[8:] != "00" else date(
+            birth = date.fromisoformat(birth_iso) if birth_iso[8:] != "00" else date(
                 int(birth_iso[:4]), int(birth_iso[5:7]), 1)
         except ValueError:
-            b = None
-        if b is not None:
-            age = issue.year - b.year - ((issue.month, issue.day) < (b.month, b.day))
-            if age >= 18:
-                years = 15
-    try:
-        expiry = issue.replace(year=issue.year + years)
-    except ValueError:  # 29 February cannot happen with day 1, but keep it safe
-        expiry = issue.replace(year=issue.year + years, day=28)
+            birth = None
+    expiry = add_years(issue, laminated_cni_years(issue, birth))
     return issue.isoformat(), expiry.isoformat()
 
 

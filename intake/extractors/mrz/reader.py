@@ -3,9 +3,9 @@
     result = read_mrz(image)        # numpy image (BGR or gray); None when no MRZ is on the page
     result = parse_mrz(lines)       # pure parser; MrzParseError on garbage
 
-Locating is OpenCV morphology (mrz_locate), reading is per-cell OCR-B template matching
-(mrz_ocr: positions are kept, fillers are never collapsed), and the check digits choose among the
-per-position candidates (mrz_parse). Tesseract is not used here: its LSTM model collapses runs of
+Locating is OpenCV morphology (`locate`), reading is per-cell OCR-B template matching
+(`ocr`: positions are kept, fillers are never collapsed), and the check digits choose among the
+per-position candidates (`parse`). Tesseract is not used here: its LSTM model collapses runs of
 `<`, while fixed-pitch cells keep every position, and matching 37 glyphs is faster than a tesseract call.
 """
 
@@ -19,10 +19,10 @@ import numpy as np
 
 from intake.extractors.quality import gray as to_gray
 from intake.icao import is_state_code
-from intake.extractors.mrz_locate import Band, find_bands, rotate_quarter
-from intake.extractors.orient import find_card, flatten_card
-from intake.extractors.mrz_ocr import LineRead, ink_map, read_line
-from intake.extractors.mrz_parse import (
+from intake.extractors.mrz.locate import Band, find_bands, rotate_quarter
+from intake.extractors.ocr.orient import find_card, flatten_card
+from intake.extractors.mrz.ocr import LineRead, ink_map, read_line
+from intake.extractors.mrz.parse import (
     MrzParseError,
     MrzResult,
     detect_format,

@@ -1,6 +1,6 @@
 """2D-Doc: find the DataMatrix codes on a page, parse them, check their signatures.
 
-The parser (`twoddoc_parse`) and the signature check (`twoddoc_verify`) live in their own modules;
+The parser (`parse`) and the signature check (`verify`) live in their own modules;
 this one holds the image side and is the entry point for the page reader:
 
     docs = read_2ddocs(page_bgr_or_gray)        # parsed and verified, non-2D-Doc codes skipped
@@ -18,18 +18,16 @@ import cv2
 import numpy as np
 import zxingcpp
 
-from intake.extractors.twoddoc_parse import (
-    ADDRESS_TYPES,
+from intake.extractors.twoddoc.parse import (
     TwoDDoc,
     TwoDDocError,
     contradictions,
     parse_2ddoc,
 )
-from intake.extractors.twoddoc_verify import TrustStore, verify_2ddoc
+from intake.extractors.twoddoc.verify import TrustStore, verify_2ddoc
 from intake.settings import get_settings
 
 __all__ = [
-    "ADDRESS_TYPES",
     "TrustStore",
     "TwoDDoc",
     "TwoDDocError",

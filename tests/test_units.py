@@ -7,7 +7,7 @@ import io
 from PIL import Image
 
 from conftest import base_declared
-from intake import jobs
+from intake import units
 from intake.db import session_scope
 from intake.dossier import parse_declared
 from models import AuditEvent, CheckRun, Dossier, FindingRow, Piece, Upload
@@ -28,16 +28,16 @@ def _rows(dossier_id: int):
 
 def test_reading_and_checking_twice_leaves_the_same_rows(migrated):
     # Given a dossier with a blank scan and a file that is not an image
-    dossier_id = jobs.create_dossier(parse_declared(base_declared()))
-    blank = jobs.add_upload(dossier_id, "blank.png", io.BytesIO(_png()))
-    bad = jobs.add_upload(dossier_id, "notes.txt", io.BytesIO(b"hello"))
+    dossier_id = units.create_dossier(parse_declared(base_declared()))
+    blank = units.add_upload(dossier_id, "blank.png", io.BytesIO(_png()))
+    bad = units.add_upload(dossier_id, "notes.txt", io.BytesIO(b"hello"))
     # When each message is delivered twice (at-least-once), forced re-reads included
     for upload_id in (blank, bad, blank):
-        jobs.read_upload(upload_id)
-    jobs.read_upload(blank, force=True)
-    jobs.check_dossier(dossier_id)
+        units.read_and_record_upload(upload_id)
+    units.read_and_record_upload(blank, force=True)
+    units.run_check(dossier_id)
     first = _rows(dossier_id)
-    jobs.check_dossier(dossier_id)
+    units.run_check(dossier_id)
     # Then the rows are the same as after one delivery: no duplicate pieces or findings
     assert _rows(dossier_id) == first
     codes = [code for code, _ in first[1]]
@@ -50,15 +50,15 @@ def test_reading_and_checking_twice_leaves_the_same_rows(migrated):
 
 def test_a_reviewer_decision_survives_a_new_check(migrated):
     # Given a checked dossier whose 'missing photo code' finding a reviewer accepted
-    dossier_id = jobs.create_dossier(parse_declared(base_declared()))
-    jobs.read_upload(jobs.add_upload(dossier_id, "blank.png", io.BytesIO(_png())))
-    jobs.check_dossier(dossier_id)
+    dossier_id = units.create_dossier(parse_declared(base_declared()))
+    units.read_and_record_upload(units.add_upload(dossier_id, "blank.png", io.BytesIO(_png())))
+    units.run_check(dossier_id)
     with session_scope() as session:
         row = session.query(FindingRow).filter_by(dossier_id=dossier_id, code="missing_piece",
                                                   requirement="photo_code").one()
         row.state, row.note = "accepted", "code fourni par téléphone"
     # When the dossier is checked again
-    jobs.check_dossier(dossier_id, trigger="reprocess")
+    units.run_check(dossier_id, trigger="reprocess")
     # Then the same finding is still accepted with its note
     with session_scope() as session:
         row = session.query(FindingRow).filter_by(dossier_id=dossier_id, code="missing_piece",
@@ -74,17 +74,17 @@ def _finding_ids(dossier_id: int) -> dict[tuple, int]:
 
 def test_a_finding_found_again_keeps_its_id(migrated):
     # Given a checked dossier with a blank scan: its findings have ids (a reviewer's page holds them)
-    dossier_id = jobs.create_dossier(parse_declared(base_declared()))
-    jobs.read_upload(jobs.add_upload(dossier_id, "blank.png", io.BytesIO(_png())))
-    jobs.check_dossier(dossier_id)
+    dossier_id = units.create_dossier(parse_declared(base_declared()))
+    units.read_and_record_upload(units.add_upload(dossier_id, "blank.png", io.BytesIO(_png())))
+    units.run_check(dossier_id)
     first = _finding_ids(dossier_id)
     assert ("missing_piece", "photo_code", None) in first
     # When it is checked again, Then every finding keeps its id
-    jobs.check_dossier(dossier_id, trigger="reprocess")
+    units.run_check(dossier_id, trigger="reprocess")
     assert _finding_ids(dossier_id) == first
     # When a file that cannot be read is added and the dossier checked again
-    jobs.read_upload(jobs.add_upload(dossier_id, "notes.txt", io.BytesIO(b"hello")))
-    jobs.check_dossier(dossier_id)
+    units.read_and_record_upload(units.add_upload(dossier_id, "notes.txt", io.BytesIO(b"hello")))
+    units.run_check(dossier_id)
     # Then the findings found again keep their ids and only the new one has a new row
     after = _finding_ids(dossier_id)
     assert {k: v for k, v in after.items() if k in first} == first
@@ -95,38 +95,38 @@ def test_a_finding_found_again_keeps_its_id(migrated):
     with session_scope() as session:
         upload = session.query(Upload).filter_by(dossier_id=dossier_id, original_name="notes.txt").one()
         upload.state = "replaced"
-    jobs.check_dossier(dossier_id)
+    units.run_check(dossier_id)
     # Then the finding that is no longer found is gone, the others still keep their ids
     assert _finding_ids(dossier_id) == first
 
 
 def test_a_check_of_an_older_revision_is_not_taken_as_current(migrated):
     # Given a dossier checked, then given a new upload not read yet
-    dossier_id = jobs.create_dossier(parse_declared(base_declared()))
-    jobs.read_upload(jobs.add_upload(dossier_id, "a.txt", io.BytesIO(b"a")))
-    jobs.check_dossier(dossier_id)
-    new = jobs.add_upload(dossier_id, "b.txt", io.BytesIO(b"b"))
+    dossier_id = units.create_dossier(parse_declared(base_declared()))
+    units.read_and_record_upload(units.add_upload(dossier_id, "a.txt", io.BytesIO(b"a")))
+    units.run_check(dossier_id)
+    new = units.add_upload(dossier_id, "b.txt", io.BytesIO(b"b"))
     # When a check arrives before the new upload is read, Then it does nothing
-    assert jobs.check_dossier(dossier_id) is None
-    assert jobs.wait_for_check(dossier_id, timeout=0) is None
+    assert units.run_check(dossier_id) is None
+    assert units.wait_for_check(dossier_id, timeout=0) is None
     # And once read, the check covers both files
-    jobs.read_upload(new)
-    jobs.check_dossier(dossier_id)
-    run = jobs.wait_for_check(dossier_id, timeout=0)
+    units.read_and_record_upload(new)
+    units.run_check(dossier_id)
+    run = units.wait_for_check(dossier_id, timeout=0)
     assert {f["file"] for f in run.result["findings"] if f["code"] == "unsupported_file"} == {"a.txt", "b.txt"}
 
 
 def test_a_failed_read_settles_the_upload_and_the_dossier_is_still_checked(migrated):
     # Given an upload whose read failed for good
-    dossier_id = jobs.create_dossier(parse_declared(base_declared()))
-    upload_id = jobs.add_upload(dossier_id, "scan.jpg", io.BytesIO(_png()))
-    assert jobs.mark_upload_failed(upload_id, "TimeLimitExceeded") == dossier_id
+    dossier_id = units.create_dossier(parse_declared(base_declared()))
+    upload_id = units.add_upload(dossier_id, "scan.jpg", io.BytesIO(_png()))
+    assert units.mark_upload_failed(upload_id, "TimeLimitExceeded") == dossier_id
     # When the dossier is checked
-    assert jobs.all_uploads_settled(dossier_id)
-    status = jobs.check_dossier(dossier_id)
+    assert units.all_uploads_settled(dossier_id)
+    status = units.run_check(dossier_id)
     # Then it is not complete and says a person must look at the file
     assert status == "incomplete"
-    run = jobs.wait_for_check(dossier_id, timeout=0)
+    run = units.wait_for_check(dossier_id, timeout=0)
     assert any(f["code"] == "check_failed" and f["file"] == "scan.jpg" for f in run.result["findings"])
     with session_scope() as session:
         assert session.query(AuditEvent).filter_by(dossier_id=dossier_id, action="upload_failed").count() == 1
@@ -134,9 +134,9 @@ def test_a_failed_read_settles_the_upload_and_the_dossier_is_still_checked(migra
 
 def test_uploaded_names_cannot_escape_or_break_anything(migrated):
     # Given hostile file names
-    dossier_id = jobs.create_dossier(parse_declared(base_declared()))
+    dossier_id = units.create_dossier(parse_declared(base_declared()))
     names = ["../../etc/passwd", "..\\..\\boot.ini", "a\x00b\nc.jpg", "\udcff\udcfe.jpg", ""]
-    ids = [jobs.add_upload(dossier_id, name, io.BytesIO(b"x")) for name in names]
+    ids = [units.add_upload(dossier_id, name, io.BytesIO(b"x")) for name in names]
     # Then each is stored under a plain name, unique in the dossier
     with session_scope() as session:
         stored = [session.get(Upload, i).original_name for i in ids]

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.x509.oid import NameOID
 
-from intake.extractors.twoddoc_parse import TwoDDoc
+from intake.extractors.twoddoc.parse import TwoDDoc
 from intake.settings import get_settings
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,127 @@
+"""Proofs of address (bills, tax notices, rent receipts, attestations): holder, address and issue
+date from the print, and from the 2D-Doc when the page carries one (RULES.md: a signed code's data
+win over the print; a code alone, with no print around it, is a proof of address on its own)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from intake.documents import Finding, PageRead
+from intake.extractors import evidence as evidence_mod
+from intake.extractors import fields as fields_mod
+from intake.extractors.dates import evidence as dates_evidence
+from intake.extractors.dates import find_dates, pick
+from intake.extractors.kinds.context import PageContext
+from intake.extractors.twoddoc.parse import contradictions
+from intake.twoddoc_types import ADDRESS_TYPES, DOCUMENT_TYPES, TAX_NOTICE_TYPES
+
+#: The values without which the print is read whole before deciding.
+NEEDED = ("issue_date", "holder_name", "postcode")
+
+
+def read(ctx: PageContext) -> None:
+    """Fields from the print, the 2D-Doc's data over them, and a finding when the code's signature
+    fails or the code contradicts the print."""
+    page, pt = ctx.page, ctx.text
+    candidates = ctx.dates
+    docs = ctx.address_codes
+    fields = fields_mod.proof_of_address_fields(pt.text, candidates)
+    if not docs and any(k not in fields for k in NEEDED) and pt.covered < 0.99:
+        pt.read_rest()
+        candidates = find_dates(pt.text)
+        fields = fields_mod.proof_of_address_fields(pt.text, candidates)
+        page.text = pt.text
+    line_text = None  # the printed lines rebuilt from the word boxes, when needed, once
+    if any(k not in fields for k in ("holder_name", "postcode")):
+        # Tesseract's layout analysis may give an addressee block's lines as one line ("MME ÇAĞLA
+        # ÇELIK 18 RUE NATIONALE 37000 TOURS" at 150 dpi): the printed lines keep them apart.
+        line_text = pt.line_text()
+        for key, value in fields_mod.address_block(fields_mod.lines_of(line_text)).items():
+            fields.setdefault(key, value)
+    # Two parties side by side (tenant and landlord of a rent receipt): the OCR joins their lines;
+    # the addressee block is the column not labelled as the other party.
+    columns = fields_mod.side_by_side_columns(pt.words())
+    if columns:
+        fields.update(fields_mod.holder_block_of_columns(columns))
+    used = pick(candidates, "issue")
+    if used is None:
+        # Labels in one column and values in another (a tax notice's header table) are read as
+        # separate blocks: the date is found with its label on the printed line.
+        by_lines = find_dates(line_text if line_text is not None else pt.line_text())
+        used = pick(by_lines, "issue")
+        if used is not None:
+            candidates = by_lines
+            fields["issue_date"] = used.date.isoformat()
+    page.evidence["date_candidates"] = dates_evidence(candidates, used)
+    if docs:
+        _with_code(page, fields, docs[0])
+    page.fields = fields
+
+
+def _with_code(page: PageRead, fields: dict[str, Any], doc) -> None:
+    ocr_fields = dict(fields)
+    fields.update(fields_from_code(doc))
+    from_code = [k for k in ("holder_name", "address_line", "postcode", "city", "issue_date", "two_d_doc",
+                             "document_subtype")
+                 if k == "two_d_doc" or (k in fields and fields.get(k) != ocr_fields.get(k))
+                 or (k in fields and doc.signature_valid is True)]
+    page.evidence.setdefault("fields", {}).update(
+        evidence_mod.twoddoc_evidence(from_code, doc.signature_valid, page.page))
+    differing = list(contradictions(doc, ocr_fields) or [])
+    if doc.signature_valid is False or differing:
+        what = []
+        if doc.signature_valid is False:
+            what.append("la signature du 2D-Doc ne se vérifie pas")
+        if differing:
+            what.append("le 2D-Doc contredit la page imprimée (" + ", ".join(differing) + ")")
+        page.findings.append(Finding(
+            "proof_of_address_signature_invalid",
+            "Justificatif de domicile : " + " et ".join(what) + ".",
+            page=page.page, details={"contradictions": differing, "signature_valid": doc.signature_valid},
+        ))
+
+
+def fields_from_code(doc) -> dict[str, Any]:
+    """A proof of address's fields as its 2D-Doc gives them (RULES.md: they win over the print)."""
+    fields: dict[str, Any] = {}
+    if doc.doc_type in TAX_NOTICE_TYPES:
+        fields["document_subtype"] = "tax_notice"
+    for key, value in (("holder_name", doc.holder_name()), ("address_line", doc.address_line()),
+                       ("postcode", doc.postcode()), ("city", doc.city())):
+        if value:
+            fields[key] = value
+    if doc.issue_date():
+        fields["issue_date"] = doc.issue_date().isoformat()
+    fields["two_d_doc"] = doc.to_contract()
+    return fields
+
+
+def read_code_alone(page: PageRead, codes: list, shape: tuple[int, ...]) -> None:
+    """A page that is its 2D-Doc alone: a proof of address when the code is of an address type
+    (its data are the piece's), else a page of no known kind that still reports its code."""
+    h, w = shape[:2]
+    page.evidence["frames"] = {str(page.page): {"width": int(w), "height": int(h), "rotation": 0,
+                                                "flattened": False}}
+    page.evidence["two_d_docs"] = [{**d.to_contract(), "label": d.label()} for d in codes]
+    address = [d for d in codes if d.doc_type in ADDRESS_TYPES]
+    if not address:
+        page.fields = {"two_d_doc": codes[0].to_contract()}
+        return
+    doc = address[0]
+    fields: dict[str, Any] = fields_from_code(doc)
+    subtype = DOCUMENT_TYPES[doc.doc_type].subtype
+    if subtype:
+        fields.setdefault("document_subtype", subtype)
+    page.kind = "proof_of_address"
+    page.confidence = 0.99 if doc.signature_valid else 0.8
+    page.fields = fields
+    found = evidence_mod.twoddoc_evidence(list(fields), doc.signature_valid, page.page)
+    for entry in found.values():
+        entry["box"] = list(doc.box) if doc.box else None
+    page.evidence["fields"] = found
+    if doc.signature_valid is False:
+        page.findings.append(Finding(
+            "proof_of_address_signature_invalid",
+            "Justificatif de domicile : la signature du 2D-Doc ne se vérifie pas.",
+            page=page.page, details={"contradictions": [], "signature_valid": False},
+        ))
