@@ -126,8 +126,8 @@ def load_record(dossier_id: int) -> DossierRecord:
 
     from intake import units
     from intake.db import session_scope
-    from intake.documents import FileRead, Finding
     from intake.dossier import parse_declared
+    from intake.state import file_read_of
     from intake.validators.verdict import judge
     from models import CheckRun, Dossier, Upload, User
 
@@ -140,11 +140,7 @@ def load_record(dossier_id: int) -> DossierRecord:
             .options(selectinload(Upload.pieces)).order_by(Upload.original_name, Upload.id)))
         reads, paths = [], {}
         for upload in uploads:
-            documents = [Document(file=upload.original_name, page=p.page, pages=list(p.pages or [p.page]),
-                                  kind=p.kind, confidence=p.confidence, fields=dict(p.fields or {}),
-                                  holder=p.holder, evidence=dict(p.evidence or {})) for p in upload.pieces]
-            reads.append(FileRead(file=upload.original_name, documents=documents,
-                                  findings=[Finding.from_json(f) for f in (upload.file_findings or [])]))
+            reads.append(file_read_of(upload))
             if upload.sha256:
                 paths[upload.original_name] = units.store().path_for(upload.sha256)
         decided = {f.decided_by for f in dossier.findings if f.decided_by}

@@ -12,7 +12,9 @@ change?" has one answer, and a move the lifecycle does not allow is an error, no
   `failed` (the check gave up); any -> `pending` when its pieces or declared data change.
 - finding: `open` -> `accepted` (a reviewer overrides it, with a note) or `resolved`.
 
-The status of a dossier from its findings is computed here only (`status_from_findings`).
+The status of a dossier from its findings is computed here only (`status_from_findings`), and what
+was read in an upload goes to its rows and comes back from them here only (`piece_rows`,
+`file_read_of`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Iterable
 
-from intake.documents import Finding, status_of
+from intake.documents import Document, FileRead, Finding, status_of
 from intake.errors import Conflict
 
 
@@ -103,3 +105,24 @@ def status_from_open_rows(rows) -> DossierStatus:
     """The same, from stored finding rows: those a reviewer accepted or resolved no longer count."""
     return status_from_findings(Finding(r.code, r.message, severity=r.severity) for r in rows
                                 if r.state == FindingState.OPEN.value)
+
+
+# --- what was read, to rows and back ---------------------------------------------------------------
+
+def piece_rows(upload_id: int, read: FileRead) -> list:
+    """The `Piece` rows of one upload's documents, in their order."""
+    from models import Piece
+
+    return [Piece(upload_id=upload_id, position=position, page=d.page, pages=d.pages, kind=d.kind,
+                  holder=d.holder, confidence=float(d.confidence), fields=d.fields, evidence=d.evidence)
+            for position, d in enumerate(read.documents)]
+
+
+def file_read_of(upload) -> FileRead:
+    """An upload as the verdict reads it: its pieces back as documents, with its file-level findings
+    (their details kept: a blank page's reason says it hides no piece)."""
+    documents = [Document(file=upload.original_name, page=p.page, pages=list(p.pages or [p.page]), kind=p.kind,
+                          confidence=p.confidence, fields=dict(p.fields or {}), holder=p.holder,
+                          evidence=dict(p.evidence or {})) for p in upload.pieces]
+    return FileRead(file=upload.original_name, documents=documents,
+                    findings=[Finding.from_json(f) for f in (upload.file_findings or [])])

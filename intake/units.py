@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from intake.db import session_scope
-from intake.documents import Document, FileRead, Finding
+from intake.documents import FileRead, Finding
 from intake.dossier import Declared, parse_declared
 from intake.pipeline import judge_dossier, read_file, result_json
 from intake.settings import get_settings
@@ -28,8 +28,10 @@ from intake.state import (
     DossierStatus,
     FindingState,
     UploadState,
+    file_read_of,
     move_dossier,
     move_upload,
+    piece_rows,
     status_from_findings,
 )
 from intake.storage import FileStore, FileTooLarge
@@ -255,10 +257,7 @@ def read_and_record_upload(upload_id: int, force: bool = False, trigger: str = "
         for piece in list(upload.pieces):
             session.delete(piece)
         session.flush()
-        for position, document in enumerate(read.documents):
-            session.add(Piece(upload_id=upload.id, position=position, page=document.page, pages=document.pages,
-                              kind=document.kind, holder=document.holder, confidence=float(document.confidence),
-                              fields=document.fields, evidence=document.evidence))
+        session.add_all(piece_rows(upload.id, read))
         # with their details: a blank page's reason says it hides no piece (the verdict reads it)
         upload.file_findings = [{**f.to_json(), "details": f.details} for f in read.findings]
         upload.page_count = read.page_count
@@ -327,11 +326,7 @@ def run_check(dossier_id: int, trigger: str = "upload", today: date | None = Non
         reference_date = today or dossier.reference_date or datetime.now(timezone.utc).date()
         reads, sha_by_file = [], {}
         for upload in uploads:
-            documents = [Document(file=upload.original_name, page=p.page, pages=list(p.pages or [p.page]),
-                                  kind=p.kind, confidence=p.confidence, fields=dict(p.fields or {}),
-                                  evidence=dict(p.evidence or {})) for p in upload.pieces]
-            findings = [Finding.from_json(f) for f in (upload.file_findings or [])]
-            reads.append(FileRead(file=upload.original_name, documents=documents, findings=findings))
+            reads.append(file_read_of(upload))
             if upload.sha256:
                 sha_by_file[upload.original_name] = upload.sha256
         piece_ids = [p.id for u in uploads for p in u.pieces]

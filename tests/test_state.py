@@ -61,3 +61,26 @@ def test_the_status_counts_only_the_findings_still_open():
     move_dossier(dossier, status_from_open_rows(rows))
     assert dossier.status == "complete"
     assert Finding("missing_piece", "m").severity == "blocking"
+
+
+def test_what_was_read_goes_to_rows_and_comes_back_the_same():
+    """Given a file read into two documents and a file-level finding, when they are written as rows
+    and read back as the verdict reads them, then every value, evidence and finding detail is kept."""
+    from types import SimpleNamespace
+
+    from intake.documents import Document, FileRead, Finding
+    from intake.state import file_read_of, piece_rows
+
+    read = FileRead(file="scan.pdf", documents=[
+        Document(file="scan.pdf", page=1, pages=[1, 2], kind="identity_card", confidence=0.97, holder="applicant",
+                 fields={"surname": "MARTIN"}, evidence={"fields": {"surname": {"confidence": 0.9}}}),
+        Document(file="scan.pdf", page=3, kind="photo_code", confidence=0.8, fields={"code": "A" * 22}),
+    ], findings=[Finding("unreadable_piece", "Page blanche.", file="scan.pdf", page=4, details={"reason": "blank"})])
+    rows = piece_rows(7, read)
+    assert [r.position for r in rows] == [0, 1] and all(r.upload_id == 7 for r in rows)
+    upload = SimpleNamespace(original_name="scan.pdf", pieces=rows,
+                             file_findings=[{**f.to_json(), "details": f.details} for f in read.findings])
+    back = file_read_of(upload)
+    assert [(d.kind, d.page, d.pages, d.holder, d.fields, d.evidence) for d in back.documents] == \
+        [(d.kind, d.page, d.pages, d.holder, d.fields, d.evidence) for d in read.documents]
+    assert back.findings[0].code == "unreadable_piece" and back.findings[0].details == {"reason": "blank"}
