@@ -11,6 +11,8 @@ applied. What the layout does allow, and is used, in this order (page.py):
   splits touching ones) and each glyph is matched against A-Z 0-9 templates of common faces; when
   a face matches the whole line well, the glyphs decide (a dotted or slashed zero is a 0, a plain
   ring an O, a serifed I an I). No language model, so no inserted or swapped characters.
+  A glyph matching two characters about as well is settled by the other readings of the line, or
+  left in doubt (vote.py); O against 0 by the middle of the ring when the face marks its zeros.
 - Otherwise the line is read alone by tesseract restricted to A-Z 0-9, then `zero_or_o` settles
   O against 0 by the glyphs when the face marks its zeros.
 - Characters outside the alphabet that have one meaning are mapped: '|' and 'l' to 1, lower-case
@@ -95,8 +97,11 @@ def find_code(text: str, barcode_texts: list[str] | None = None) -> PhotoCode | 
             rest = re.sub(r"^[^A-Za-z0-9]*(?:[A-Za-z]+\s*)?(?:num[ée]rique|n°)?\s*[:=]?\s*", "", rest) \
                 if ":" not in rest else rest.split(":", 1)[1]
             # the code follows on the label's line or under it; a speck read as a short line
-            # ("CO", "| e e") may come between
-            below = [ln for ln in lines[i + 1:i + 3] if len(re.sub(r"[^A-Za-z0-9]", "", ln)) >= 8][:1]
+            # ("CO", "| e e") may come between, and on a photo a frame or the end of a slanted code
+            # line read apart ("VUS = pe", "V PA"): the first line under it that is code-like
+            below = [ln for ln in lines[i + 1:i + 5] if len(re.sub(r"[^A-Za-z0-9]", "", ln)) >= 8
+                     and (_runs(ln) or _code_like(" ".join(re.sub(r"[^A-Za-z0-9|]+", " ", ln).split()),
+                                                  labelled=True))][:1]
             for part in (rest, *below):
                 labelled.extend(_runs(part))
                 # a misread separator-like glyph ('7' read '/') splits the runs: keep the whole
@@ -256,6 +261,37 @@ def ink_extent(gray, left: int, top: int, right: int, bottom: int) -> tuple[int,
     return new_left + x0, new_right + x0
 
 
+def zero_rings(line, code: str) -> dict[int, bool] | None:
+    """For each O or 0 of `code`, whether its glyph is a marked zero (ink in the middle of its
+    ring), when the font marks its zeros; None when it does not (no ring is marked) or the line
+    does not cut into as many glyphs as `code` has characters."""
+    import cv2
+    import numpy as np
+
+    if not code or not any(c in "O0" for c in code):
+        return None
+    boxes = glyph_boxes(line)
+    if len(boxes) != len(code):
+        return None
+    g = line if line.ndim == 2 else cv2.cvtColor(line, cv2.COLOR_BGR2GRAY)
+    _, ink = cv2.threshold(g, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    centre: dict[int, float] = {}
+    for i, (ch, (x, y, w, h)) in enumerate(zip(code, boxes)):
+        if ch not in "O0":
+            continue
+        # the middle fifth of the glyph: a bold O blurred by a phone photo fills the middle third
+        # of its ring by a quarter, its middle fifth stays empty; a dot or a slash fills it
+        core = ink[y + int(0.4 * h): y + int(0.6 * h) + 1, x + int(0.4 * w): x + int(0.6 * w) + 1]
+        centre[i] = float(np.count_nonzero(core)) / max(core.size, 1)
+    if not centre or max(centre.values()) < MARKED_ZERO_FILL:
+        return None
+    return {i: fill >= MARKED_ZERO_FILL for i, fill in centre.items()}
+
+
+#: Share of ink in the middle of a ring above which it is a marked zero.
+MARKED_ZERO_FILL = 0.2
+
+
 def zero_or_o(line, code: str) -> str:
     """Settle O against 0 by the glyphs when the font dots or slashes its zeros.
 
@@ -263,27 +299,12 @@ def zero_or_o(line, code: str) -> str:
     dropped as too short). When one of the O/0 glyphs has ink in the middle of its ring, the font
     marks its zeros: marked rings are 0, empty ones O. When none is marked, nothing is changed
     (a font with plain zeros, or only letters O)."""
-    import cv2
-    import numpy as np
-
-    if not code or not any(c in "O0" for c in code):
-        return code
-    boxes = glyph_boxes(line)
-    if len(boxes) != len(code):
-        return code
-    g = line if line.ndim == 2 else cv2.cvtColor(line, cv2.COLOR_BGR2GRAY)
-    _, ink = cv2.threshold(g, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    centre: dict[int, float] = {}
-    for i, (ch, (x, y, w, h)) in enumerate(zip(code, boxes)):
-        if ch not in "O0":
-            continue
-        core = ink[y + int(0.3 * h): y + int(0.7 * h) + 1, x + int(0.3 * w): x + int(0.7 * w) + 1]
-        centre[i] = float(np.count_nonzero(core)) / max(core.size, 1)
-    if not centre or max(centre.values()) < 0.12:
+    rings = zero_rings(line, code)
+    if rings is None:
         return code
     out = list(code)
-    for i, fill in centre.items():
-        out[i] = "0" if fill >= 0.12 else "O"
+    for i, zero in rings.items():
+        out[i] = "0" if zero else "O"
     return "".join(out)
 
 
@@ -486,9 +507,31 @@ def _store_templates(templates: tuple) -> tuple:
     return templates
 
 
+@dataclass(frozen=True)
+class GlyphReading:
+    """A printed line read glyph by glyph against the face that fits it best."""
+
+    chars: str  # the best template of each glyph
+    score: float  # mean match of the glyphs to the face, unblurred: the trust in the face
+    face: str  # the font file of the face
+    second: str  # each glyph's runner-up character
+    margins: tuple[float, ...]  # each glyph's match to its best character minus to its runner-up
+
+    def ambiguous(self, margin: float) -> list[int]:
+        """Glyphs whose two best characters match about as well (O and D, 0 and O in a blurred bold
+        face): one template cannot tell them apart, another reader must."""
+        return [i for i, m in enumerate(self.margins) if m < margin]
+
+
 def read_glyphs(line) -> tuple[str, float, str]:
     """(characters, mean match, face) of a printed line read against the face that fits it best;
-    ("", 0, "") when the line cannot be cut into glyphs.
+    ("", 0, "") when the line cannot be cut into glyphs."""
+    reading = read_glyphs_ranked(line)
+    return reading.chars, reading.score, reading.face
+
+
+def read_glyphs_ranked(line) -> GlyphReading:
+    """The line read glyph by glyph, with each glyph's runner-up and margin.
 
     Every glyph is matched with every template of every face at every shift of up to _SHIFT px,
     in one matrix product."""
@@ -500,7 +543,7 @@ def read_glyphs(line) -> tuple[str, float, str]:
     boxes = glyph_boxes(g)
     faces, sharp, soft = _templates()
     if not boxes or not faces:
-        return "", 0.0, ""
+        return GlyphReading("", 0.0, "", "", ())
     padded = np.stack([cv2.copyMakeBorder(cell, _SHIFT, _SHIFT, _SHIFT, _SHIFT, cv2.BORDER_CONSTANT, value=255)
                        for cell in _cells(g, boxes)]).astype(np.float32)
     n = len(boxes)
@@ -513,6 +556,9 @@ def read_glyphs(line) -> tuple[str, float, str]:
 
     blurred = match(_soften(padded), soft)  # each cell blurred once, not each of its shifts
     face = int(np.argmax(blurred.max(axis=2).mean(axis=0)))
-    chars = "".join(ALPHABET[i] for i in blurred[:, face, :].argmax(axis=1))
+    ranked = np.argsort(-blurred[:, face, :], axis=1)
+    best = blurred[np.arange(n), face, ranked[:, 0]]
+    runner = blurred[np.arange(n), face, ranked[:, 1]]
     plain = match(padded, sharp[face * len(ALPHABET):(face + 1) * len(ALPHABET)])[:, 0, :].max(axis=1)
-    return chars, float(plain.mean()), faces[face]
+    return GlyphReading("".join(ALPHABET[i] for i in ranked[:, 0]), float(plain.mean()), faces[face],
+                        "".join(ALPHABET[i] for i in ranked[:, 1]), tuple(float(m) for m in best - runner))

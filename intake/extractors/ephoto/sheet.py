@@ -1,12 +1,17 @@
 """An e-photo sheet (booth or photographer): the 22-character code and the date the photo was taken.
 
 The code is taken from a barcode when the sheet prints one (error-corrected), else from the text:
-the line that printed it is read again alone, by the OCR-B/booth glyph matcher and with an A-Z 0-9
-whitelist, because the free reading of a whole sheet confuses 4/A, 6/G and Q/O far more often.
+the line that printed it is found by geometry (line.py), read again alone by the glyph matcher and
+by tesseract with an A-Z 0-9 whitelist, because the free reading of a whole sheet confuses 4/A, 6/G
+and Q/O far more often. A glyph the matcher cannot tell from another is settled by the other
+readings or left in doubt (vote.py): a code is never made sure by guessing, its evidence then sends
+it to a person. When the print around a barcode was not read (its bars spoil tesseract's reading,
+barcodes.py), the page is read again with its barcodes made white.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -16,6 +21,7 @@ from intake.documents import Finding
 from intake.extractors import evidence as evidence_mod
 from intake.extractors.dates import evidence as dates_evidence
 from intake.extractors.dates import find_dates, pick
+from intake.extractors.ephoto.barcodes import barcode_texts, without_barcodes
 from intake.extractors.ephoto.code import (
     FACE_MIN_SCORE,
     PhotoCode,
@@ -24,11 +30,14 @@ from intake.extractors.ephoto.code import (
     is_valid,
     normalise_code,
     photo_date,
-    read_glyphs,
-    whole_code_run,
+    read_glyphs_ranked,
     zero_or_o,
+    zero_rings,
 )
+from intake.extractors.ephoto.line import clean_line, locate_code_line
+from intake.extractors.ephoto.vote import settle
 from intake.extractors.kinds.context import PageContext
+from intake.extractors.ocr import words as ocr
 from intake.extractors.ocr.page_text import PageText
 from intake.validators.key_fields import DECISIVE_CONFIDENCE, decisive, one_slip_from_valid_code
 
@@ -41,12 +50,18 @@ def read(ctx: PageContext) -> None:
         pt.read_rest()
         page.text = pt.text
         candidates = find_dates(pt.text)
-    barcodes = _barcode_texts(image)
+    barcodes = barcode_texts(image, lambda texts: any(find_code("", [t]) for t in texts))
     found = find_code(pt.text, barcodes)
+    if found is None or photo_date(candidates) is None:
+        if _read_again_without_barcodes(pt, found, photo_date(candidates) is not None, barcodes):
+            page.text = pt.text
+            candidates = find_dates(pt.text)
+            found = find_code(pt.text, barcodes)
     code_evidence = None
     if found is not None and found.source == "text":
         first = found
-        again, box, score = _reread_code_line(pt, found.raw)
+        line = _reread_code_line(pt, found.raw)
+        again = line.found
         # The line read alone with the A-Z 0-9 whitelist is the better reading (measured on the
         # fixture sheets: the free reading confuses 4/A, 6/G, Q/O far more often).
         # A second reading far from the first is another line of the sheet (a date, a booth
@@ -54,13 +69,23 @@ def read(ctx: PageContext) -> None:
         if again is not None and (again.valid or not found.valid) and _similar(again.code, found.code):
             found = again
         hit = evidence_mod.locate(pt.words(), first.raw)
-        confidence = score if found.source == "glyphs" else (hit.confidence if hit else 0.0)
+        if found.source == "glyphs":
+            confidence = line.confidence
+        elif line.weakest is not None:
+            confidence = line.weakest
+        else:
+            confidence = hit.confidence if hit else 0.0
         # Two readers (the free reading of the page, the line read alone) agreeing: two readings.
-        readings = 2 if again is not None and again.code == first.code else 1
+        readings = line.readings if found.source == "glyphs" else \
+            (2 if again is not None and again.code == first.code else 1)
+        if found.source != "glyphs" and readings < 2:
+            # tesseract alone, read once or read twice differently: its word confidence says little
+            # of a random code (a phone photo's W read M, 5 read S in a word of confidence 52)
+            confidence = min(confidence, UNSETTLED_CONFIDENCE)
         # Both readers found a code of the same wrong length: they agree on what makes it invalid.
         same_wrong_length = again is not None and not again.valid and not first.valid and \
             len(again.code) == len(first.code)
-        box = box or (hit.box if hit else None)
+        box = line.box or (hit.box if hit else None)
         code_evidence = evidence_mod.FieldEvidence(confidence, evidence_mod.PHOTO_CODE, None, page.page,
                                                    evidence_mod.scale_box(box, pt.scale), readings)
     elif found is not None:
@@ -102,64 +127,90 @@ def _similar(a: str, b: str) -> bool:
     return SequenceMatcher(None, a, b).ratio() >= 0.6
 
 
-def _reread_code_line(pt: PageText, raw: str):
-    """The words that printed the code, read again alone with an A-Z 0-9 whitelist: (reading or
-    None, the line's box in `pt.image` pixels or None, the glyph matcher's score)."""
-    pieces = [p for p in raw.replace("-", " ").split() if p]
-    if not pieces:
-        return None, None, 0.0
-    lines: dict[tuple, list] = {}
-    for index, band in enumerate(pt.bands):
-        for w in band.boxes:
-            lines.setdefault((index, w.block, w.line), []).append(w)
-    # The code's line is the one whose words cover most of the code's characters: short words
-    # that happen to be in the code ("CO", "ED" read in the photos above it) cover little.
-    best, best_cover = None, 0
-    for ws in lines.values():
-        hits = [w for w in ws if any(p in w.text or w.text in p for p in pieces if len(w.text) >= 2)]
-        cover = sum(len(w.text) for w in hits)
-        if len(hits) >= max(1, len(pieces) // 2) and cover > best_cover:
-            best, best_cover = hits, cover
-    if not best or best_cover < 0.5 * len("".join(pieces)):
-        return None, None, 0.0
-    best = whole_code_run(next(ws for ws in lines.values() if best[0] in ws), best)
-    left = min(w.left for w in best)
-    top = min(w.top for w in best)
-    right = max(w.left + w.width for w in best)
-    bottom = max(w.top + w.height for w in best)
-    left, right = ink_extent(pt.image, left, top, right, bottom)
+@dataclass(frozen=True)
+class _LineReading:
+    """The code's line read again alone."""
+
+    found: PhotoCode | None  # the reading (None: the line was not found, or nothing read on it)
+    box: list[int] | None  # the line's box in `pt.image` pixels
+    confidence: float  # of the glyph reading (its face's match, or a doubt when a glyph is unsettled)
+    readings: int  # readers giving the glyph reading's code exactly (the glyphs included)
+    weakest: float | None  # OCR confidence of the weakest word that printed the code (None: no line)
+
+
+#: The confidence given to a code some glyph of which no reader could settle: under the key fields'
+#: threshold (KEY_MIN_CONFIDENCE), so a person checks the code.
+UNSETTLED_CONFIDENCE = 0.3
+
+
+def _reread_code_line(pt: PageText, raw: str) -> _LineReading:
+    """The words that printed the code, read again alone: by the glyph matcher when a face fits the
+    line (its ambiguous glyphs settled by the other readings), else by tesseract with an A-Z 0-9
+    whitelist, the line cleaned of its frame."""
+    line = locate_code_line(pt.words(), raw)
+    if line is None:
+        return _LineReading(None, None, 0.0, 1, None)
+    left, right = ink_extent(pt.image, line.left, line.top, line.right, line.bottom)
+    top, bottom = line.top, line.bottom
     crop = pt.line_crop(left, top, right, bottom)
     box = [left, top, right - left, bottom - top]
-    glyphs, score, _face = read_glyphs(crop)
+    if crop.size == 0:
+        return _LineReading(None, box, 0.0, 1, line.weakest)
+    glyphs = read_glyphs_ranked(crop)
+    first = normalise_code(raw)
+    text = _whitelist_reading(clean_line(crop))
     # A code of the wrong length is still reported as printed: the glyphs decide when they cut
     # the line into about as many characters as the text reading found (the language model
     # inserts characters in random strings, the glyph cutter does not).
-    if score >= FACE_MIN_SCORE and (is_valid(glyphs) or abs(len(glyphs) - len(normalise_code(raw))) <= 1):
-        return PhotoCode(glyphs, raw, is_valid(glyphs), "glyphs"), box, float(score)
-    text = pt.read_line_box(left, top, right, bottom, CODE_ALPHABET)
+    if glyphs.score >= FACE_MIN_SCORE and (is_valid(glyphs.chars) or abs(len(glyphs.chars) - len(first)) <= 1):
+        others = [first, normalise_code(text)]
+        settled = settle(glyphs, others, zeros=zero_rings(crop, glyphs.chars))
+        confidence = glyphs.score if not settled.unsettled else min(glyphs.score, UNSETTLED_CONFIDENCE)
+        readings = 2 if settled.code in others and not settled.unsettled else 1
+        return _LineReading(PhotoCode(settled.code, raw, is_valid(settled.code), "glyphs"), box, confidence,
+                            readings, line.weakest)
     found = find_code("code : " + text)
     if found is None:
         code = "".join(ch for ch in text if ch.isalnum()).upper()
         found = PhotoCode(code, text, is_valid(code), "text") if code else None
     if found is not None:
-        settled = zero_or_o(crop, found.code)
-        if settled != found.code:
-            found = PhotoCode(settled, found.raw, is_valid(settled), "text")
-    return found, box, float(score)
+        settled_o = zero_or_o(crop, found.code)
+        if settled_o != found.code:
+            found = PhotoCode(settled_o, found.raw, is_valid(settled_o), "text")
+    return _LineReading(found, box, float(glyphs.score), 1, line.weakest)
 
 
-def _barcode_texts(image: np.ndarray) -> list[str]:
-    """QR, DataMatrix and Code 128 payloads of an e-photo sheet (booths and photographers print the
-    code as a barcode too). A second pass binarises the whole page at once: a photographed sheet's
-    uneven light breaks the bars of a linear code for the local binariser."""
+def _whitelist_reading(line: np.ndarray) -> str:
+    """One printed line read by tesseract as one line, restricted to A-Z 0-9."""
+    if line.size == 0:
+        return ""
     try:
-        import zxingcpp
+        return ocr.image_to_text(line, lang="eng", psm=7,
+                                 config=f"-c tessedit_char_whitelist={CODE_ALPHABET}").strip()
+    except ocr.OcrTimeout:
+        return ""
 
-        fmts = [zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.DataMatrix, zxingcpp.BarcodeFormat.Code128]
-        texts = [r.text for r in zxingcpp.read_barcodes(image, formats=fmts)]
-        if not any(find_code("", [t]) for t in texts):
-            texts += [r.text for r in zxingcpp.read_barcodes(image, formats=fmts,
-                                                            binarizer=zxingcpp.Binarizer.GlobalHistogram)]
-        return texts
-    except Exception:
-        return []
+
+def _read_again_without_barcodes(pt: PageText, found: PhotoCode | None, dated: bool, barcodes: list[str]) -> bool:
+    """When the code or the date was not read from the print, the page's barcodes are made white
+    and the page read again: their bars spoil tesseract's reading of the print around them
+    (barcodes.py). The new reading is kept only when it reads what was missing and loses nothing
+    the first one read; True when it was kept."""
+    blank, removed = without_barcodes(pt.image)
+    if not removed:
+        return False
+    kept = (pt.image, pt.bands, pt.orientation_checked)
+    pt.image, pt.bands = blank, []
+    pt.orientation_checked = True  # the page was turned upright already; its bars only hid the print
+    pt.read_rest()
+    again_found = find_code(pt.text, barcodes)
+    again_dated = photo_date(find_dates(pt.text)) is not None
+    from_print = found is not None and found.source != "barcode"
+    again_from_print = again_found is not None and again_found.source != "barcode"
+    gains = (again_dated and not dated) or (again_from_print and not from_print)
+    loses = (dated and not again_dated) or (from_print and not again_from_print) or \
+        (found is not None and found.valid and not (again_found and again_found.valid))
+    if gains and not loses:
+        return True
+    pt.image, pt.bands, pt.orientation_checked = kept
+    return False

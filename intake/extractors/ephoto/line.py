@@ -1,0 +1,114 @@
+"""The code's printed line on a sheet: where it is among the OCR words, and its glyphs cut out clean.
+
+The free reading of a whole sheet gives the code as words whose boxes are not to be trusted one by
+one: the side of a frame round the code merges with the first group into one tall word ("CV" read
+"Le", 5 times the line's height), and a code printed with dashes is one word only. The line is
+therefore taken by geometry: the row of words of the code's height that covers most of its
+characters, widened to every word on that row that printed a piece of the code (a tall word gives
+its width, not its height).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from intake.extractors.ephoto.code import glyph_boxes, normalise_code
+
+#: A word of a code: letters and digits only, as OCR gives them (a bar for a 1 included).
+_CODE_TOKEN = re.compile(r"^[A-Za-z0-9|]{1,8}$")
+
+
+@dataclass(frozen=True)
+class CodeLine:
+    left: int
+    top: int
+    right: int
+    bottom: int
+    #: the OCR confidence (0..1) of the weakest word that printed the code: a code is as sure as
+    #: its worst-read part (a frame read with its first group as "Le" scores 21 among words of 90)
+    weakest: float
+
+
+def _pieces(raw: str) -> list[str]:
+    return [normalise_code(p) for p in re.split(r"[\s\-–]+", raw or "") if normalise_code(p)]
+
+
+def _printed_code(word, code: str, pieces: list[str]) -> bool:
+    """The word printed a piece of the code: it is one of the pieces read, or a run of the code."""
+    text = normalise_code(re.sub(r"[^A-Za-z0-9|\-–]", "", word.text or ""))
+    if len(text) < 2:
+        return text in pieces and bool(text)
+    return text in pieces or (len(text) >= 3 and text in code)
+
+
+def locate_code_line(words: list, raw: str) -> CodeLine | None:
+    """The box (in the words' pixels) of the line that printed `raw`, or None when no row of words
+    covers half of its characters."""
+    code = normalise_code(raw)
+    pieces = _pieces(raw)
+    if not code or not pieces:
+        return None
+    printed = [w for w in words if (w.text or "").strip() and _printed_code(w, code, pieces)]
+    if not printed:
+        return None
+    heights = sorted(w.height for w in printed if len(normalise_code(w.text)) >= 2) or sorted(w.height for w in printed)
+    usual = heights[len(heights) // 2]
+    # words of the line's height; a far taller one is a frame merged with a group
+    level = [w for w in printed if 0.5 * usual <= w.height <= 1.6 * usual]
+    if not level:
+        return None
+
+    def row_of(seed):
+        centre = seed.top + seed.height / 2
+        return [w for w in level if abs(w.top + w.height / 2 - centre) <= 0.5 * usual]
+
+    row = max((row_of(w) for w in level), key=lambda ws: sum(len(normalise_code(w.text)) for w in ws))
+    covered = sum(len(normalise_code(w.text)) for w in row)
+    if covered < 0.5 * len(code):
+        return None
+    top = min(w.top for w in row)
+    bottom = max(w.top + w.height for w in row)
+    centre = (top + bottom) / 2
+    # every word on the row that printed the code, or a code-like word right beside the row's words
+    # (a last group of one character too short to be matched), gives its width
+    # (a word far taller than the line counts only when it printed a piece of the code: the photos
+    # beside a code are read as tall short words, "ED", "CON")
+    on_row = sorted((w for w in words if w.top <= centre <= w.top + w.height and (w.text or "").strip()
+                     and (w.height <= 1.6 * usual or _printed_code(w, code, pieces))),
+                    key=lambda w: w.left)
+    chosen = [i for i, w in enumerate(on_row) if w in row or _printed_code(w, code, pieces)]
+    if not chosen:
+        return None
+    lo, hi = min(chosen), max(chosen)
+    while lo > 0 and _CODE_TOKEN.match(on_row[lo - 1].text or "") and \
+            on_row[lo].left - (on_row[lo - 1].left + on_row[lo - 1].width) < 3 * usual:
+        lo -= 1
+    while hi + 1 < len(on_row) and _CODE_TOKEN.match(on_row[hi + 1].text or "") and \
+            on_row[hi + 1].left - (on_row[hi].left + on_row[hi].width) < 3 * usual:
+        hi += 1
+    used = on_row[lo:hi + 1]
+    left = min(w.left for w in used)
+    right = max(w.left + w.width for w in used)
+    confs = [max(0.0, float(w.conf)) for w in used]
+    return CodeLine(int(left), int(top), int(right), int(bottom), min(confs) / 100.0 if confs else 0.0)
+
+
+def clean_line(crop: np.ndarray) -> np.ndarray:
+    """The crop of a code's line with only its glyphs kept: the sides of a frame round the code,
+    rules and specks made white, so that a second reader does not read a side as a leading 1 or I."""
+    import cv2
+
+    g = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    boxes = glyph_boxes(g)
+    if not boxes:
+        return g
+    out = np.full_like(g, 255)
+    rows, cols = g.shape[:2]
+    for x, y, w, h in boxes:
+        y0, y1 = max(0, y - 1), min(rows, y + h + 1)
+        x0, x1 = max(0, x - 1), min(cols, x + w + 1)
+        out[y0:y1, x0:x1] = g[y0:y1, x0:x1]
+    return out
