@@ -243,3 +243,27 @@ def test_a_letter_slipped_into_the_given_names_label_is_not_a_name():
     text = "Nom : BENOÎT-LEMAÎTRE\nPrénomt(s) : Théo\nNé(e) le : 08/06/2009 à Paris (75)"
     # Then the holder is the surname and the given name, nothing of the label
     assert person_name(text) == "BENOÎT-LEMAÎTRE THÉO"
+
+
+def test_licence_front_field_number_misread_is_no_category():
+    from intake.extractors.fields import licence_fields
+
+    # Given the OCR of a licence front turned upside down and read back, where the label "9." was
+    # read "D :" on its own line and the category B follows on the next line
+    text = ("PERMIS DE CONDUIRE\nRÉPUBLIQUE FRANÇAISE\nBÉRARD\nJEAN-BAPTISTE\n16.12.1998 TOULOUSE (31)\n"
+            "22.07.2017 4c. PRÉFECTURE\n4b.\n22.07.2032\n170785643274\nD :\nB\n")
+    # When its fields are read
+    fields = licence_fields(text)
+    # Then the category held is B, not the D of the misread label
+    assert fields["categories"] == ["B"]
+
+
+def test_a_medical_opinion_with_misread_name_labels_names_its_holder():
+    from intake.extractors.fields import person_name
+
+    # Given the OCR of a phone photo of a medical opinion (Cerfa 14880) whose labels were read
+    # with letters wrong ("Nom de nalsaance", "Prénom(x)"), each value on the line under its label
+    text = ("AVIS MÉDICAL\nNom de nalsaance\nROUSSEAU\nNom d'usage\nPrénom(x)\nNoëmie Camille\n"
+            "Date de naissance\n13 mars 1986\n")
+    # When the holder is read, Then it is the birth name and the given names, not the label's words
+    assert person_name(text) == "ROUSSEAU NOËMIE CAMILLE"

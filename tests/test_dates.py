@@ -151,3 +151,55 @@ def test_a_weekday_or_a_short_year_keeps_the_label_of_the_date(text, role, expec
     chosen = pick(find_dates(text), role)
     # Then the date is found with the role its label gives
     assert chosen is not None and chosen.date == expected
+
+
+def test_an_issue_label_read_with_a_few_letters_wrong_still_labels_the_issue_date():
+    from intake.extractors.dates import find_dates, pick
+
+    # Given a tax notice photographed with a phone, whose labels tesseract read with letters wrong
+    text = ("AVIS D'IMPOSITION 2025\nDate d'éiblisement 09/12/2025\n"
+            "Date de intsy en recouvrement 09/12/2025\nDate limite de paiement 21/01/2026\n")
+    # When its dates are found
+    issue = pick(find_dates(text), "issue")
+    # Then the date under the misread "Date d'établissement" is the issue date, the due date is not
+    assert issue is not None and issue.date.isoformat() == "2025-12-09"
+
+
+def test_labels_of_other_dates_are_not_taken_for_a_misread_issue_label():
+    from intake.extractors.dates import find_dates
+
+    # Given dates under labels that begin like an issue label but name another date
+    text = ("Date d'effet 01/01/2026\nDate de mise en service 02/01/2026\nDate de naissunce 03/04/1990\n"
+            "Date de début 04/01/2026\nDate de résiliation 05/01/2026\n")
+    # When its dates are found, Then none of them is an issue date
+    assert [c.role for c in find_dates(text)] == ["other"] * 5
+
+
+def test_a_misread_label_gives_way_to_a_label_read_right():
+    from intake.extractors.dates import find_dates, pick
+
+    # Given a bill with its issue date under a label read right, and another under a misread one
+    text = "Date d'envol 02/01/2026\nFacture du 15/01/2026\n"
+    # Then the label read right decides
+    assert pick(find_dates(text), "issue").date.isoformat() == "2026-01-15"
+
+
+def test_a_date_read_before_its_label_takes_the_label_of_the_next_line():
+    from intake.extractors.dates import find_dates, pick
+
+    # Given a tilted photo of a bill whose "Votre facture du 16 juil. 2026" tesseract gave value
+    # first, the label alone on the next line
+    text = "16 juil. 2026\nvotre facture du\nRéf. 3727- 748324\nÀ régler avant le 2 août 2026\n"
+    # When its dates are found, Then the first is the issue date, the due date keeps its role
+    found = find_dates(text)
+    assert pick(found, "issue").date.isoformat() == "2026-07-16"
+    assert [c.role for c in found] == ["issue", "due"]
+
+
+def test_a_date_alone_is_not_given_the_label_of_a_line_that_has_its_own_date():
+    from intake.extractors.dates import find_dates
+
+    # Given a date alone on its line, then a labelled line carrying its own date
+    text = "12/03/2026\nFacture du 15/01/2026\n"
+    # Then the lone date stays unlabelled
+    assert [c.role for c in find_dates(text)] == ["other", "issue"]

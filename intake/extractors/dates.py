@@ -5,6 +5,9 @@ customer's birth date, numbers that only look like dates. Only the issue date co
 "less than 6 months" rule, so every date is kept as a candidate with the label that precedes it,
 and a role is given from that label: `issue`, `due`, `period`, `birth`, `photo`, `exam` or
 `other`. The reviewer sees every candidate; `pick` chooses one for a role by label priority.
+Photographed labels are read with letters wrong, or after their date: an issue label a few letters
+off ("Date d'éiblisement"), or alone on the line after a date alone, still labels it, under every
+label read right and in place.
 
 Forms read: 12/03/2026, 12.03.2026, 12-03-2026, 12/03/26, 12 mars 2026, 1er mars 2026,
 12 MARS 2026, 12 févr. 2026 (abbreviations, with or without accents), with or without a weekday
@@ -20,6 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from datetime import date
 from typing import Any
 
@@ -186,8 +190,39 @@ def _label_of(context: str) -> tuple[str, int, str]:
             best = (len(m.group(0)), role, prio, m.group(0).strip(" :"))
     if best is not None:
         return best[1], best[2], best[3]
+    misread = _misread_issue_label(context)
+    if misread is not None:
+        return "issue", MISREAD_LABEL_PRIORITY, misread
     tail = _LABEL_WORDS.search(context)
     return "other", 0, (tail.group(0).strip(" :") if tail else "")[-40:]
+
+
+#: The issue-date labels that begin with "date" (folded), as printed in full: a label read with a
+#: letter or two wrong ("Date d'éiblisement" for "Date d'établissement") is still recognised.
+ISSUE_DATE_LABELS = ("date d'emission", "date de facture", "date de facturation", "date d'edition",
+                     "date d'etablissement", "date de mise en recouvrement", "date du document",
+                     "date de l'avis", "date de delivrance", "date d'envoi", "date de l'attestation",
+                     "date du certificat")
+#: How alike (difflib ratio) a misread label must be to a printed one: two or three letters wrong
+#: in twenty. Labels of other dates ("date d'echeance", "date d'effet") stay far below.
+MISREAD_LABEL_RATIO = 0.86
+#: Under every label read right: a misread label decides only where nothing else does.
+MISREAD_LABEL_PRIORITY = 2
+
+
+def _misread_issue_label(context: str) -> str | None:
+    """The issue-date label that `context` ends with, read with a few letters wrong, or None."""
+    tail = context.rstrip(" :.-")
+    k = tail.rfind("date")
+    if k < 0 or (k > 0 and tail[k - 1].isalpha()):
+        return None
+    label = tail[k:]
+    if not 8 <= len(label) <= 40:
+        return None
+    for printed in ISSUE_DATE_LABELS:
+        if SequenceMatcher(None, label, printed).ratio() >= MISREAD_LABEL_RATIO:
+            return label
+    return None
 
 
 _RANGE_AFTER = re.compile(r"^\s*(?:au|a|-|–|jusqu'au)\s+")
@@ -224,10 +259,37 @@ def find_dates(text: str) -> list[DateCandidate]:
             if not prev_is_date:
                 role, prio = "other", 0
         prev_end = e
+        if role == "other" and not label:
+            after_label = _label_on_next_line(folded, s, e)
+            if after_label is not None:
+                role, prio, label = after_label
         if role == "other" and _SLASHES_MISREAD.fullmatch(folded[s:e]) and not _NUMERIC.fullmatch(folded[s:e]):
             continue  # ten digits with no label: a number, not a date
         out.append(DateCandidate(text=text[s:e], date=v, label=label, role=role, priority=prio, start=s, end=e))
     return out
+
+
+#: Under the labels read before their date: a label found after it decides only where none other does.
+LABEL_AFTER_PRIORITY = 2
+
+
+def _label_on_next_line(folded: str, start: int, end: int) -> tuple[str, int, str] | None:
+    """The issue label of a date alone on its line, given by the next line when that line is the
+    label alone, waiting for its value ("16 juil. 2026" then "votre facture du"): tesseract gives
+    a label and its value in the wrong order when the photographed line is tilted or the two are
+    set apart, and the value's line then comes first."""
+    line_start = folded.rfind("\n", 0, start) + 1
+    line_end = folded.find("\n", end)
+    if line_end < 0 or folded[line_start:start].strip(" \t:|.-") or folded[end:line_end].strip(" \t:|.-"):
+        return None
+    next_end = folded.find("\n", line_end + 1)
+    following = " ".join(folded[line_end + 1:next_end if next_end >= 0 else len(folded)].split())
+    if not following or any(True for _ in _matches(following)):
+        return None
+    role, prio, label = _label_of(following + " ")
+    if role != "issue" or prio < 5:
+        return None
+    return role, LABEL_AFTER_PRIORITY, label
 
 
 def pick(candidates: list[DateCandidate], role: str = "issue") -> DateCandidate | None:

@@ -12,8 +12,10 @@ from intake.extractors.classify import Words, has_phrase, normalise
 from intake.extractors.dates import DateCandidate, find_dates, fold_text, pick
 
 TITLES = ("MONSIEUR", "MADAME", "MADEMOISELLE", "MLLE", "MME", "MMES", "MR", "MRS", "MM", "M", "MELLE", "DR")
+# (a title's dot may touch the name: "M.JOËL NGUYEN" as a narrow face prints it, or as read)
 _TITLE_RE = re.compile(
-    r"^(?:(?:" + "|".join(TITLES) + r")\.?\s+(?:(?:ET|OU|&)\s+(?:" + "|".join(TITLES) + r")\.?\s+)?)", re.I
+    r"^(?:(?:" + "|".join(TITLES) + r")(?:\.\s*|\s+)(?:(?:ET|OU|&)\s+(?:" + "|".join(TITLES) + r")(?:\.\s*|\s+))?)",
+    re.I,
 )
 _NAME_CHARS = re.compile(r"^[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þa-zß-öø-ÿ'’\- ]{1,60}$")
 STREET_WORDS = ("rue", "avenue", "av", "bd", "boulevard", "chemin", "allee", "place", "impasse", "route", "quai",
@@ -140,24 +142,18 @@ def side_by_side_columns(words) -> list[list[list[str]]]:
 
     Tesseract, or the printed-line rebuild, joins the two columns into one line ("MME GUERIN
     Gestion Carnot Habitat"); here each row is cut where the gap between two words is wider than
-    three word heights, and the words of consecutive cut rows are given to the left or the right
-    column (with the row above and the row below: a label alone over a column, a last line)."""
-    rows: list[list] = []  # [top, bottom, words]
-    for w in sorted(words, key=lambda w: (w.top + w.height / 2, w.left)):
-        if not (w.text or "").strip():
-            continue
-        centre = w.top + w.height / 2
-        if rows and rows[-1][0] <= centre <= rows[-1][1]:
-            rows[-1][2].append(w)
-            rows[-1][0], rows[-1][1] = min(rows[-1][0], w.top), max(rows[-1][1], w.top + w.height)
-        else:
-            rows.append([w.top, w.top + w.height, [w]])
+    three word heights (the first such gap when there are more), and the words of consecutive cut
+    rows are given to the left or the right column (with the row above and the row below: a label
+    alone over a column, a last line)."""
+    rows = _rows(words)
     cuts: list[tuple[int, float]] = []  # (row index, x of the right column's first word)
     for i, (_, _, ws) in enumerate(rows):
         ws.sort(key=lambda w: w.left)
         gaps = [(b.left - (a.left + a.width), b.left) for a, b in zip(ws, ws[1:])]
         wide = [x for gap, x in gaps if gap > _column_gap(ws)]
-        if len(wide) == 1:
+        if wide:
+            # the first gap: a header table puts its labels and its values in two more columns
+            # right of the addressee block ("29200 BREST | Date de mise en recouvrement | 16/04/2026")
             cuts.append((i, wide[0]))
     runs: list[list[tuple[int, float]]] = []  # consecutive cut rows, cut at about the same x
     for i, x in cuts:
@@ -179,6 +175,41 @@ def side_by_side_columns(words) -> list[list[list[str]]]:
                 right.append(" ".join(w.text for w in r_ws))
         parts.append([left, right])
     return parts
+
+
+def _rows(words) -> list[list]:
+    """OCR words put in printed rows by their vertical centres: [top, bottom, words] top down."""
+    rows: list[list] = []
+    for w in sorted(words, key=lambda w: (w.top + w.height / 2, w.left)):
+        if not (w.text or "").strip():
+            continue
+        centre = w.top + w.height / 2
+        if rows and rows[-1][0] <= centre <= rows[-1][1]:
+            rows[-1][2].append(w)
+            rows[-1][0], rows[-1][1] = min(rows[-1][0], w.top), max(rows[-1][1], w.top + w.height)
+        else:
+            rows.append([w.top, w.top + w.height, [w]])
+    return rows
+
+
+def segment_lines(words) -> list[str]:
+    """The printed rows cut at every wide gap (three word heights), each part a line of its own,
+    top down and left to right: "21000 DIJON | Date de mise en recouvrement | 04/01/2026" gives
+    three lines. An addressee block beside a header table whose rows do not line up with the
+    block's (so that no two rows in a row are cut alike, see `side_by_side_columns`) is read
+    whole this way."""
+    out: list[str] = []
+    for _, _, ws in _rows(words):
+        ws = sorted(ws, key=lambda w: w.left)
+        gap = _column_gap(ws)
+        part = [ws[0].text]
+        for a, b in zip(ws, ws[1:]):
+            if b.left - (a.left + a.width) > gap:
+                out.append(" ".join(part))
+                part = []
+            part.append(b.text)
+        out.append(" ".join(part))
+    return out
 
 
 def holder_block_of_columns(parts: list[list[list[str]]]) -> dict[str, str]:
@@ -390,9 +421,10 @@ def licence_fields(text: str) -> dict:
         if m and sum(c.isdigit() for c in m.group(1)) >= 8:
             out["licence_number"] = m.group(1)
             for nxt in body[i + 1:i + 3]:
-                cats = categories_in(licence_categories_line(re.sub(r"^\s*9\.\s*", "", nxt)))
-                if cats and len(" ".join(cats)) >= len(nxt.replace("9.", "").strip()) - 2:
-                    out["categories"] = cats
+                value = licence_categories_line(re.sub(r"^\s*9\.\s*", "", nxt))
+                # Categories only: a field's number misread ("9." read "D :") is no category.
+                if _CATEGORIES_ONLY.fullmatch(value):
+                    out["categories"] = categories_in(value)
                     break
             break
     return out
@@ -447,7 +479,9 @@ def person_name(text: str) -> str | None:
     surname = given = None
     for i, line in enumerate(lines):
         folded = fold_text(line)
-        m = re.match(r"^\s*(?:1\.\s*)?(nom(?: de naissance| d'usage| de famille| patronymique)?)\s*:?\s*(.*)$", folded)
+        # (the label's words may be misread: "Nom de nalsaance" is still the birth name's label)
+        m = re.match(r"^\s*(?:1\.\s*)?(nom(?: de naiss?\w*| de na\w*ance| d'usage| de famille| patronymique)?)"
+                     r"\s*:?\s*(.*)$", folded)
         if m and surname is None and not folded.startswith(("nom et", "nom, ")):
             value = line[len(line) - len(m.group(2)):] if m.group(2) else (lines[i + 1] if i + 1 < len(lines) else "")
             # "Nom : DUPONT Prénom : JEAN" on one line
@@ -457,7 +491,7 @@ def person_name(text: str) -> str | None:
                 given = _clean_name(parts[1])
             continue
         # "Prénom(s)", also with a letter the OCR slipped in before its "(s)" ("Prénomt(s)")
-        m = re.match(r"^\s*(?:2\.\s*)?(prenoms?(?:[a-z]?\(s\))?)\s*:?\s*(.*)$", folded)
+        m = re.match(r"^\s*(?:2\.\s*)?(prenoms?(?:[a-z]?\([a-z]\))?)\s*:?\s*(.*)$", folded)
         if m and given is None:
             value = line[len(line) - len(m.group(2)):] if m.group(2) else (lines[i + 1] if i + 1 < len(lines) else "")
             given = _clean_name(value)
@@ -484,6 +518,8 @@ def _dates_fields(text: str, fields: dict, candidates: list[DateCandidate]) -> N
 #: A licence category, the longer codes before their prefixes (C1E before C1 before C).
 _CATEGORY = r"(?:C1E|D1E|AM|A1|A2|B1|BE|C1|CE|D1|DE|A|B|C|D)"
 CATEGORY_RE = re.compile(rf"(?<![A-Za-z0-9])({_CATEGORY})(?![A-Za-z0-9])")
+#: A field 9 that holds categories and nothing else ("AM/B1/B", "B, BE").
+_CATEGORIES_ONLY = re.compile(rf"\s*{_CATEGORY}(?:(?:\s*[/,]\s*|\s+){_CATEGORY})*\s*")
 _CATEGORY_RUN = re.compile(rf"{_CATEGORY}(?:[/|Il]{_CATEGORY})+")
 
 

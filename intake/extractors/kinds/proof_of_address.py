@@ -43,6 +43,13 @@ def read(ctx: PageContext) -> None:
     columns = fields_mod.side_by_side_columns(pt.words())
     if columns:
         fields.update(fields_mod.holder_block_of_columns(columns))
+    if any(k not in fields for k in ("holder_name", "postcode")):
+        # A header table beside the addressee block, its rows not level with the block's: the
+        # rows cut at their wide gaps give the block's lines alone.
+        block = fields_mod.address_block(fields_mod.segment_lines(pt.words()))
+        if "postcode" in block and fields.get("holder_name", block.get("holder_name")) == block.get("holder_name"):
+            for key, value in block.items():
+                fields.setdefault(key, value)
     used = pick(candidates, "issue")
     if used is None:
         # Labels in one column and values in another (a tax notice's header table) are read as

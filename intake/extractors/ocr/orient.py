@@ -21,6 +21,12 @@ log = logging.getLogger(__name__)
 WORK_LONG_SIDE = 1200
 MAX_SKEW = 15.0
 OSD_MIN_CONF = 1.5
+#: A component longer than this share of the page's long side is a rule or a frame, not a word.
+RULE_SHARE = 0.15
+#: Ink over this share of its bounding box: a solid bar, not letters run together.
+SOLID_SHARE = 0.7
+#: Fewer lines than this say nothing sure about the page's direction.
+FEW_LINES = 5
 
 
 @dataclass(frozen=True)
@@ -49,9 +55,14 @@ def _reduced(g: np.ndarray, long_side: int = WORK_LONG_SIDE) -> tuple[np.ndarray
     return g, scale
 
 
-def _ink(g: np.ndarray) -> np.ndarray:
+def _ink(g: np.ndarray, keep_runs: bool = False) -> np.ndarray:
     """Ink of character size only: photos, logos, rules and frames are left out, so that their
-    edges do not pass for lines of text."""
+    edges do not pass for lines of text: any component larger than a glyph either way.
+
+    With `keep_runs`, letters run together are kept: small print reduced to the work size joins
+    its letters into one component per word, long in one direction only (along its line, so a
+    word of a page turned a quarter is tall). Then only what is thick (a photo, a logo), very long
+    (a rule, a frame) or long and solid (a barcode's bar, a drawn stroke) is left out."""
     g = cv2.GaussianBlur(g, (3, 3), 0)
     ink = cv2.adaptiveThreshold(g, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
@@ -59,11 +70,33 @@ def _ink(g: np.ndarray) -> np.ndarray:
         return ink
     h, w = ink.shape
     limit = max(12, int(0.04 * max(h, w)))
-    big = (stats[:, cv2.CC_STAT_HEIGHT] > limit) | (stats[:, cv2.CC_STAT_WIDTH] > limit)
+    heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+    longest = np.maximum(heights, widths)
+    if keep_runs:
+        solid = _filled_area(ink, labels, n) > SOLID_SHARE * heights * widths
+        thick = np.minimum(heights, widths) > limit
+        big = thick | (longest > RULE_SHARE * max(h, w)) | ((longest > limit) & solid)
+    else:
+        big = longest > limit
     big[0] = False
     if big.any():
         ink[big[labels]] = 0
     return ink
+
+
+def _filled_area(ink: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+    """Area of each component with its holes filled: the threshold leaves a thick bar as its
+    outline, which is as solid as the bar once filled; letters run together are not."""
+    outside = np.pad(ink, 1).copy()
+    mask = np.zeros((outside.shape[0] + 2, outside.shape[1] + 2), np.uint8)
+    cv2.floodFill(outside, mask, (0, 0), 128)
+    holes = outside[1:-1, 1:-1] == 0
+    # a hole belongs to the component just left of it on its row (holes are enclosed by it)
+    owner = labels.copy()
+    for x in range(1, owner.shape[1]):
+        col = holes[:, x] & (owner[:, x] == 0)
+        owner[col, x] = owner[col, x - 1]
+    return np.bincount(owner[owner > 0].ravel(), minlength=n)[:n]
 
 
 def _line_angles(ink: np.ndarray) -> tuple[list[float], list[float]]:
@@ -92,13 +125,26 @@ def _line_angles(ink: np.ndarray) -> tuple[list[float], list[float]]:
 
 
 def geometry(g: np.ndarray) -> tuple[bool, float, int]:
-    """(text lines are vertical, skew angle of the lines in degrees, number of lines seen)."""
+    """(text lines are vertical, skew angle of the lines in degrees, number of lines seen).
+
+    Lines are looked for among glyph-sized ink first; when fewer than `FEW_LINES` are seen (small
+    print whose letters the reduction ran together, a card's few short lines), again with the
+    words run together kept, and the reading that sees more lines wins."""
     small, _ = _reduced(g)
-    ink = _ink(small)
+    found = _lines_direction(_ink(small))
+    if found[2] < FEW_LINES:
+        again = _lines_direction(_ink(small, keep_runs=True))
+        if again[2] > found[2]:
+            found = again
+    return found
+
+
+def _lines_direction(ink: np.ndarray) -> tuple[bool, float, int]:
+    """`geometry`'s answer from one ink image: vertical when clearly more lines run down the page."""
     horiz, vert = _line_angles(ink)
     near_h = [a for a in horiz if abs(a) <= MAX_SKEW]
     near_v = [a for a in vert if abs(abs(a) - 90) <= MAX_SKEW]
-    if len(near_v) > 1.5 * max(len(near_h), 1) and len(near_v) >= 5:
+    if len(near_v) > 1.5 * max(len(near_h), 1) and len(near_v) >= FEW_LINES:
         skew = float(np.median([(a - 90 if a > 0 else a + 90) for a in near_v]))
         return True, skew, len(near_v)
     if not near_h:
