@@ -33,10 +33,20 @@ __all__ = ["PIPELINE_VERSION", "read_file", "judge_dossier", "result_json", "che
 NOT_PIECES = frozenset({"dossier.json", "expected.json"})
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (`taskset`, a container's cpuset), not the machine's: each
+    page thread loads its own tesseract engines (0.1 s and some 30 MB a language), which a thread
+    with no core of its own only slows down."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 @lru_cache(maxsize=1)
 def _page_pool() -> ThreadPoolExecutor:
-    """Pages of all pieces share one pool sized to the cores: tesseract is the cost."""
-    return ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1), thread_name_prefix="intake-page")
+    """Pages of all pieces share one pool sized to the usable cores: tesseract is the cost."""
+    return ThreadPoolExecutor(max_workers=usable_cores(), thread_name_prefix="intake-page")
 
 
 def _unsupported(name: str, reason: str) -> Finding:

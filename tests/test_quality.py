@@ -61,3 +61,19 @@ def test_an_underexposed_blurred_shot_is_too_dark_not_blank(text_page):
     murk = (cv2.GaussianBlur(text_page, (0, 0), 12).astype(np.float32) * 0.3).astype(np.uint8)
     # Then the reason says it is too dark, not that the page is blank
     assert unreadable_reason(murk) == "image trop sombre"
+
+
+def test_the_measures_from_the_histogram_are_numpys():
+    # Given gray images of every kind of histogram (noise, a narrow band, two levels, one pixel)
+    from intake.extractors.quality import GrayLevels
+
+    rng = np.random.default_rng(4)
+    images = [rng.integers(0, 256, (301, 217), dtype=np.uint8), rng.integers(120, 131, (50, 40), dtype=np.uint8),
+              np.where(rng.random((64, 64)) < 0.03, 20, 240).astype(np.uint8), np.full((1, 1), 77, np.uint8)]
+    for image in images:
+        # When measured from their histogram, Then the figures are numpy's on the pixels
+        levels = GrayLevels(image)
+        for q in (2, 50, 90, 98, 99):
+            assert levels.percentile(q) == pytest.approx(float(np.percentile(image, q)), abs=1e-9)
+        assert levels.mean == pytest.approx(float(image.mean()), abs=1e-9)
+        assert levels.std == pytest.approx(float(image.std()), abs=1e-9)

@@ -6,8 +6,14 @@ A short list of stages over one page:
 2. the MRZ (morphology, then glyph matching: no tesseract), which settles an identity page alone;
 3. the 2D-Docs, which settle a page that is its code alone;
 4. the OCR of the top of the page (the whole of a card), the kind from its words, the rest of the
-   page only when the kind is unsure;
+   page only when the kind is unsure or its fields are not all in the top;
 5. the kind's reader, from `READERS`, which fills the fields, then the evidence of every value read.
+
+Only what is needed is read (issue 19): the page is turned to gray once for every stage; an A4
+scan (white margins, A4 proportions) is read for its kind before the MRZ search, which it gets
+only when its print does not surely say a bill or a certificate (the search costs a bill a quarter
+of its reading and finds nothing there); a certificate whose top band gave every field it can give
+is not read further.
 Text is never logged.
 """
 
@@ -19,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from intake.documents import KINDS, PageRead
+from intake.documents import IDENTITY_KINDS, KINDS, PageRead
 from intake.extractors import classify as classify_mod
 from intake.extractors import evidence as evidence_mod
 from intake.extractors.dates import find_dates
@@ -28,7 +34,7 @@ from intake.extractors.kinds import certificates, identity, proof_of_address
 from intake.extractors.kinds.context import PageContext
 from intake.extractors.mrz.reader import read_mrz
 from intake.extractors.ocr.page_text import PageText, prepare
-from intake.extractors.quality import assess
+from intake.extractors.quality import assess, gray
 from intake.extractors.twoddoc.decode import read_2ddocs
 from intake.twoddoc_types import ADDRESS_TYPES
 from intake.validators.key_fields import KEY_MIN_CONFIDENCE, REREAD, key_field_names
@@ -64,8 +70,11 @@ def read_page(image: np.ndarray, page_number: int, _codes: list | None = None) -
     decoded, when the page is read again for its print alone.)"""
     started = time.perf_counter()
     page = PageRead(page=page_number)
-    quality = assess(image)
+    g = gray(image)  # once: quality, MRZ, 2D-Doc and OCR all work on gray
+    quality = assess(g)
     page.evidence["quality"] = quality.to_evidence()
+    # An A4 scan is read for its kind first; the MRZ search waits for its print to ask for it.
+    text_first = _a4_scan(g)
     if _codes is None:
         if quality.reason:
             # Codes before the gate: a 2D-Doc or an MRZ band cropped alone is small, and its
@@ -73,12 +82,9 @@ def read_page(image: np.ndarray, page_number: int, _codes: list | None = None) -
             if not _read_codes_alone(page, image):
                 page.unreadable = quality.message
             return page
-        mrz = _read_mrz_safely(image)
-        if mrz is not None:
-            identity.from_mrz(page, mrz, image.shape)
-            log.debug("page %d: MRZ %s in %.2f s", page_number, mrz.format, time.perf_counter() - started)
+        if not text_first and _settled_by_mrz(page, g, image.shape, started):
             return page
-        codes = _read_2ddocs_safely(image)
+        codes = _read_2ddocs_safely(g)
         if codes and _code_fills_page(codes, image.shape):
             proof_of_address.read_code_alone(page, codes, image.shape)  # nothing printed around it
             return page
@@ -89,7 +95,7 @@ def read_page(image: np.ndarray, page_number: int, _codes: list | None = None) -
         codes = _codes
     docs = [d for d in codes if d.doc_type in ADDRESS_TYPES]
 
-    pt = prepare(image)
+    pt = prepare(g)
     card = pt.card_shaped
     if card:
         pt.read(0.0, 1.0, psm=11)
@@ -98,12 +104,15 @@ def read_page(image: np.ndarray, page_number: int, _codes: list | None = None) -
     result = classify_mod.classify_text(pt.text, card_shaped=card, address_2ddoc=bool(docs))
     if result.confidence < SURE or result.kind == "unknown" or _needs_rest(result.kind):
         if not card:
-            pt.read_rest()
+            if not _top_gives_all(result, pt, image, docs):
+                pt.read_rest()
         elif result.kind == "unknown":
             # Sparse-text reading misses small print set in a column (the categories table on
             # the back of a low-resolution licence scan); reading it as one block finds it.
             pt.read(0.0, 1.0, psm=6)
         result = classify_mod.classify_text(pt.text, card_shaped=card, address_2ddoc=bool(docs))
+    if text_first and not _surely_printed_kind(result) and _settled_by_mrz(page, g, image.shape, started):
+        return page  # an identity document copied on an A4 page
 
     if quality.doubtful and result.kind == "unknown" and _looks_garbled(pt):
         page.unreadable = "image trop floue"
@@ -126,6 +135,64 @@ def read_page(image: np.ndarray, page_number: int, _codes: list | None = None) -
 def _needs_rest(kind: str) -> bool:
     """Certificates carry their holder and date anywhere on the page: read it all."""
     return kind not in ("proof_of_address", "unknown", "photo_code", "identity_card", "passport", "residence_permit")
+
+
+#: Certificates whose dates no rule checks (RULES.md: a JDC or an ASSR is needed, not recent), with
+#: every field their reader can give: when the top band gave all of these, the rest of the page
+#: (a place, a date of signature, a signature) is not read. Kinds whose issue date a rule checks
+#: (medical opinion, training certificate, hosting attestation) are always read whole: their date
+#: of signature is at the bottom.
+TOP_IS_ENOUGH = {
+    "jdc": ("holder_name", "birth_date", "issue_date"),
+    "assr": ("holder_name", "birth_date", "issue_date", "level"),
+    "exam_certificate": ("holder_name", "birth_date", "issue_date"),
+}
+
+
+def _top_gives_all(result, pt: PageText, image: np.ndarray, docs: list) -> bool:
+    """The page surely of a kind of TOP_IS_ENOUGH, and its reader finds every field in the top band
+    read so far (tried on a scratch page: the reader runs again on the page itself afterwards)."""
+    wanted = TOP_IS_ENOUGH.get(result.kind)
+    if wanted is None or result.confidence < SURE:
+        return False
+    scratch = PageRead(page=0, kind=result.kind)
+    READERS[result.kind](PageContext(page=scratch, text=pt, image=image, dates=find_dates(pt.text),
+                                     address_codes=docs, card=False))
+    return all(scratch.fields.get(name) for name in wanted)
+
+
+#: A4 proportions (297 / 210 = 1.414), with room for a scanner's margins and a slight crop.
+A4_ASPECT = (1.36, 1.47)
+#: A scan's margins are paper: the median of its border at least this bright (a photo's border is
+#: the table around the sheet).
+SCAN_BORDER = 170
+
+
+def _a4_scan(g: np.ndarray) -> bool:
+    """A whole A4 page, scanned or rendered (white margins all round), large enough to be a page and
+    not a card: the kind of page that is a bill or a certificate far more often than an identity
+    document (a photo of a card among papers keeps the MRZ search first)."""
+    h, w = g.shape[:2]
+    if max(h, w) < 1500 or not A4_ASPECT[0] <= max(h, w) / max(1, min(h, w)) <= A4_ASPECT[1]:
+        return False
+    border = np.concatenate([g[:4].ravel(), g[-4:].ravel(), g[:, :4].ravel(), g[:, -4:].ravel()])
+    return float(np.median(border)) >= SCAN_BORDER
+
+
+def _surely_printed_kind(result) -> bool:
+    """The print surely says a kind that carries no MRZ (a bill, a certificate, a licence, an e-photo
+    sheet): no MRZ search on the page."""
+    return result.confidence >= SURE and result.kind != "unknown" and result.kind not in IDENTITY_KINDS
+
+
+def _settled_by_mrz(page: PageRead, g: np.ndarray, shape: tuple[int, ...], started: float) -> bool:
+    """The page filled from its MRZ, when one is read: an identity page needs nothing else."""
+    mrz = _read_mrz_safely(g)
+    if mrz is None:
+        return False
+    identity.from_mrz(page, mrz, shape)
+    log.debug("page %d: MRZ %s in %.2f s", page.page, mrz.format, time.perf_counter() - started)
+    return True
 
 
 def _looks_garbled(pt: PageText) -> bool:
