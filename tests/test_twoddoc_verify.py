@@ -13,7 +13,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from fixtures.twoddoc_writer import CERTS_DIR, make_2ddoc_message, sign_2ddoc
-from intake.extractors.twoddoc.decode import TrustStore, parse_2ddoc, verify_2ddoc
+from intake.extractors.twoddoc.decode import parse_2ddoc
+from intake.extractors.twoddoc.verify import TrustStore, verify_2ddoc
 from intake.settings import SHIPPED_CERTS, reset_settings
 
 FIELDS = {"10": "M/NGUYEN/VAN AN", "22": "8 AVENUE FOCH", "24": "67000", "25": "STRASBOURG"}

@@ -24,11 +24,9 @@ from intake.extractors.twoddoc.parse import (
     contradictions,
     parse_2ddoc,
 )
-from intake.extractors.twoddoc.verify import TrustStore, verify_2ddoc
 from intake.settings import get_settings
 
 __all__ = [
-    "TrustStore",
     "TwoDDoc",
     "TwoDDocError",
     "contradictions",
@@ -37,7 +35,6 @@ __all__ = [
     "find_code_regions",
     "parse_2ddoc",
     "read_2ddocs",
-    "verify_2ddoc",
 ]
 
 log = logging.getLogger(__name__)
@@ -257,6 +254,9 @@ def read_2ddocs(image: np.ndarray, certs_dir: Path | None = None) -> list[TwoDDo
         except TwoDDocError as exc:
             log.info("DataMatrix skipped: %s", exc)
             continue
+        # imported when a code is found: loading `cryptography` costs ~50 ms at every start
+        from intake.extractors.twoddoc.verify import verify_2ddoc
+
         doc.signature_valid = verify_2ddoc(doc, certs)
         doc.box = box
         docs.append(doc)
