@@ -74,7 +74,13 @@ def _line_boxes(small: np.ndarray) -> list[tuple[tuple[float, float], float, flo
     return boxes
 
 
-def _group(boxes, scale: float, quarter: int) -> list[Band]:
+#: A "line" spanning this share of the picture's width or more runs edge to edge: the stripes of a
+#: tablecloth, the grain of a desk. Such bands are looked at after the others (a band cropped alone
+#: still has only its own lines to offer).
+EDGE_TO_EDGE = 0.97
+
+
+def _group(boxes, scale: float, quarter: int, width: float = 0.0) -> list[Band]:
     """Runs of 2 or 3 parallel lines of the same length, evenly spaced: MRZ candidates."""
     boxes = sorted(boxes, key=lambda b: b[0][1])
     bands = []
@@ -103,6 +109,8 @@ def _group(boxes, scale: float, quarter: int) -> list[Band]:
             lengths = [b[1] for b in part]
             evenness = min(lengths) / max(lengths)
             score = evenness * (1.5 if size == 3 else 1.0) * min(1.0, ratio / 20.0)
+            if width and max(lengths) >= EDGE_TO_EDGE * width:
+                score *= 0.3
             lines = [LineBox((b[0][0] / scale, b[0][1] / scale), b[1] / scale, b[2] / scale, b[3]) for b in part]
             bands.append(Band(quarter, lines, score))
     return bands
@@ -115,7 +123,8 @@ def find_bands(gray: np.ndarray, limit: int = 4) -> list[Band]:
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
     bands: list[Band] = []
     for quarter in (0, 90):
-        bands.extend(_group(_line_boxes(_rotate_quarter(small, quarter)), scale, quarter))
+        turned = _rotate_quarter(small, quarter)
+        bands.extend(_group(_line_boxes(turned), scale, quarter, float(turned.shape[1])))
     bands.sort(key=lambda b: -b.score)
     # Paragraphs of ordinary print make many 3-line bands, which score above any 2-line one: the
     # best bands of each size are kept, so that a 2-line MRZ among printed papers is not crowded out.

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 
-from intake.icao import check_digit
+from intake.icao import check_digit, is_state_code
 from intake.validators.dates import add_years
 from intake.validators.validity import laminated_cni_issue, laminated_cni_years
 
@@ -264,6 +264,7 @@ def parse_candidates(cands: list[list[Candidates]], fmt: str | None = None) -> M
             for li, line in enumerate(cands)]
     chosen = [[opts[0][0] for opts in line] for line in grid]
     _repair_names(fmt, chosen, grid)
+    _repair_states(fmt, chosen, grid)
     checks = _solve_checks(fmt, chosen, grid)
     text = ["".join(line) for line in chosen]
     return _build_result(fmt, text, checks, grid)
@@ -332,47 +333,115 @@ def _solve_checks(fmt: str, chosen: list[list[str]], grid) -> dict[str, bool]:
     locked: set[tuple[int, int]] = set()
     for name, spans, cd_pos in _checks(fmt, chosen):
         positions = [(li, i) for li, s, e in spans for i in range(s, e)] + [cd_pos]
+        free = [p for p in positions if p not in locked]
         if _check_passes(chosen, spans, cd_pos):
-            results[name] = True
+            # passed as read, unless a reading nearly as likely passes too (S and 8, G and 6 weigh
+            # the same modulo 10): then the check digit does not tell which one is printed
+            results[name] = not _passing_rivals(chosen, grid, free, spans, cd_pos, RIVAL_MARGIN)
         else:
-            free = [p for p in positions if p not in locked]
             results[name] = _search(chosen, grid, free, spans, cd_pos)
         if results[name]:
             locked.update(positions)
     return results
 
 
+#: A fix is trusted only when no other set of substitutions passing the same check costs less than
+#: this more: a mod-10 check digit is passed by one combination in ten, so on a blurred band where
+#: several letters hesitate, two fixes may pass and the check cannot say which one was printed.
+AMBIGUITY_MARGIN = 0.2
+#: A check passed as read is not trusted when another reading costing less than this passes too
+#: (one of its letters nearly as likely as a look-alike of the same weight modulo 10: S and 8).
+RIVAL_MARGIN = 0.12
+
+
+def _passing_rivals(chosen, grid, free, spans, cd_pos, under: float) -> bool:
+    """Whether other readings of the free positions (up to _MAX_CHANGES OCR alternatives costing
+    less than `under` in all) pass the check as well as the chosen one."""
+    alts = [(cost, (li, i), ch) for li, i in free for ch, cost in grid[li][i][1:_MAX_OPTIONS + 1] if cost < under]
+    for k in range(1, _MAX_CHANGES + 1):
+        for combo in itertools.combinations(alts, k):
+            poss = [a[1] for a in combo]
+            if len(set(poss)) != k or sum(a[0] for a in combo) >= under:
+                continue
+            saved = [chosen[li][i] for li, i in poss]
+            for _, (li, i), ch in combo:
+                chosen[li][i] = ch
+            passes = _check_passes(chosen, spans, cd_pos)
+            for (li, i), ch in zip(poss, saved):
+                chosen[li][i] = ch
+            if passes:
+                return True
+    return False
+
+
 def _search(chosen, grid, free, spans, cd_pos) -> bool:
-    """Try alternatives at the free positions, cheapest total first, up to _MAX_CHANGES changes."""
+    """Try alternatives at the free positions, up to _MAX_CHANGES changes, and apply the cheapest
+    set that makes the check pass, unless another set passes nearly as cheaply (then the check
+    does not tell which reading is right, and the group stays failed)."""
     alts = []  # (cost, position, char)
     for li, i in free:
         for ch, cost in grid[li][i][1:_MAX_OPTIONS + 1]:
             alts.append((cost, (li, i), ch))
     alts.sort(key=lambda a: a[0])
     alts = alts[:40]
-    best: tuple[float, list] | None = None
+    passing: list[tuple[float, list]] = []
     for k in range(1, _MAX_CHANGES + 1):
         for combo in itertools.combinations(alts, k):
             poss = [a[1] for a in combo]
             if len(set(poss)) != k:
                 continue
             cost = sum(a[0] for a in combo)
-            if cost > _MAX_FIX_COST or (best is not None and cost >= best[0]):
+            if cost > _MAX_FIX_COST:
                 continue
             saved = [chosen[li][i] for li, i in poss]
             for _, (li, i), ch in combo:
                 chosen[li][i] = ch
             if _check_passes(chosen, spans, cd_pos):
-                best = (cost, list(combo))
+                passing.append((cost, list(combo)))
             for (li, i), ch in zip(poss, saved):
                 chosen[li][i] = ch
-        if best is not None and best[0] <= k * 0.5:
-            break
-    if best is None:
+    if not passing:
         return False
-    for _, (li, i), ch in best[1]:
+    passing.sort(key=lambda p: p[0])
+    best_cost, best = passing[0]
+    if len(passing) > 1 and passing[1][0] < best_cost + AMBIGUITY_MARGIN:
+        log.debug("check digit fix ambiguous: %.2f vs %.2f", best_cost, passing[1][0])
+        return False
+    for _, (li, i), ch in best:
         chosen[li][i] = ch
     return True
+
+
+# --- states ----------------------------------------------------------------------------------------
+#: Where the issuing state and the nationality lie: (line, start) of each 3-letter code.
+_STATE_FIELDS = {
+    "td3": [(0, 2), (1, 10)],
+    "td2": [(0, 2), (1, 10)],
+    "td1": [(0, 2), (1, 15)],
+    "fr_cni_2x36": [],
+}
+#: Summed cost of the alternatives that may turn a state field into an ICAO code: one or two letters
+#: a blurred photo confuses (R/H, O/D), never a code made up.
+_MAX_STATE_COST = 0.8
+
+
+def _repair_states(fmt: str, chosen: list[list[str]], grid) -> None:
+    """A state field read as no ICAO code becomes the cheapest code its OCR alternatives spell.
+    No check digit covers it, but the list of codes is closed (like a check), and what it decides
+    is only whether the band is an MRZ at all: the values the rules use stay under their checks."""
+    for li, start in _STATE_FIELDS[fmt]:
+        if is_state_code("".join(chosen[li][start:start + 3])):
+            continue
+        options = [grid[li][i][:_MAX_OPTIONS + 1] for i in range(start, start + 3)]
+        best: tuple[float, tuple[str, ...]] | None = None
+        for combo in itertools.product(*options):
+            cost = sum(c for _ch, c in combo)
+            code = tuple(ch for ch, _c in combo)
+            if cost <= _MAX_STATE_COST and is_state_code("".join(code)) and (best is None or cost < best[0]):
+                best = (cost, code)
+        if best is not None:
+            for offset, ch in enumerate(best[1]):
+                chosen[li][start + offset] = ch
 
 
 # --- names -----------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from intake.extractors.quality import gray as to_gray
 from intake.icao import is_state_code
 from intake.extractors.mrz.locate import Band, find_bands, rotate_quarter
 from intake.extractors.ocr.orient import find_card, flatten_card
-from intake.extractors.mrz.ocr import LineRead, ink_map, read_line
+from intake.extractors.mrz.ocr import SHARP_ENOUGH, LineRead, deslant, ink_map, read_line
 from intake.extractors.mrz.parse import (
     MrzParseError,
     MrzResult,
@@ -70,10 +70,10 @@ def _line_counts(band: Band) -> list[int]:
 MIN_LINE_SCORE = 0.72
 
 
-def _read_line_at(ink: np.ndarray, y: float, n_chars: int) -> LineRead | None:
+def _read_line_at(ink: np.ndarray, y: float, n_chars: int, blurred: bool = True) -> LineRead | None:
     """The line centred on row `y` of the band's ink map, read as `n_chars` cells."""
     half = 0.8 * _TARGET_CAP
-    return read_line(ink[int(max(0, y - half)):int(min(ink.shape[0], y + half))], n_chars)
+    return read_line(ink[int(max(0, y - half)):int(min(ink.shape[0], y + half))], n_chars, blurred)
 
 
 def _read_lines(ink: np.ndarray, rows: list[float], n_chars: int,
@@ -130,11 +130,29 @@ class _Probe:
         return self.line.mean_score if self.line is not None else 0.0
 
 
+#: A first line matching OCR-B this well, but not as well as a sharp upright line, may be an MRZ
+#: whose glyphs lean: worth standing upright (ordinary print matches less, a leaning MRZ more).
+MIN_SLANTED_SCORE = 0.5
+
+
 def _probe(page: np.ndarray, band: Band) -> _Probe:
     crop, rows, _f, _m = _band_crop(page, band)
     ink = ink_map(crop)
     counts = _line_counts(band)
-    return _Probe(band, ink, rows, counts, _read_line_at(ink, rows[0], counts[0]))
+    line = _read_line_at(ink, rows[0], counts[0], blurred=False)
+    if line is None and counts == [36, 44]:
+        # too long for 36 cells: a TD3 line whose proportions a blur made look shorter (its glyphs
+        # thickened), read at 44 (the other way round, a TD2 line fits 44 cells and reads wrong)
+        counts = counts[::-1]
+        line = _read_line_at(ink, rows[0], counts[0], blurred=False)
+    if line is not None and MIN_SLANTED_SCORE <= line.mean_score < SHARP_ENOUGH:
+        # glyphs leaning (a card photographed at an angle): stood upright if they then read better;
+        # the slant estimate is not trusted alone (a shake blurs the strokes it is read from)
+        upright = deslant(ink)
+        straightened = _read_line_at(upright, rows[0], counts[0], blurred=False) if upright is not ink else None
+        if straightened is not None and straightened.mean_score > line.mean_score:
+            ink, line = upright, straightened
+    return _Probe(band, ink, rows, counts, line)
 
 
 def _read_band(page: np.ndarray, band: Band, probed: _Probe | None = None) -> MrzResult | None:
@@ -144,13 +162,14 @@ def _read_band(page: np.ndarray, band: Band, probed: _Probe | None = None) -> Mr
         return None  # ordinary print: not worth the other orientation and length
     best: MrzResult | None = None
     best_key: tuple = ()
+    sharp = probe.mean_score >= SHARP_ENOUGH  # the probe, read with sharp glyphs only, is the first line
     for flip in (0, 180):
         if flip:
             ink = cv2.rotate(ink, cv2.ROTATE_180)
             rows = sorted(ink.shape[0] - 1 - y for y in rows)
         for n_chars in counts:
             # the probe is the first line as it lies, read at the first length: not read twice
-            reads = _read_lines(ink, rows, n_chars, probe if (flip, n_chars) == (0, counts[0]) else None)
+            reads = _read_lines(ink, rows, n_chars, probe if (flip, n_chars) == (0, counts[0]) and sharp else None)
             if reads is None:
                 continue
             result = _parse(reads)
