@@ -18,8 +18,8 @@ from intake.extractors.twoddoc.decode import (
     TwoDDocError,
     contradictions,
     parse_2ddoc,
-    verify_2ddoc,
 )
+from intake.extractors.twoddoc.verify import verify_2ddoc
 from intake.settings import SHIPPED_CERTS
 
 GS, RS, US = "\x1d", "\x1e", "\x1f"
