@@ -25,7 +25,7 @@ STAGES = [  # (module attribute path, label)
     ("page.assess", "quality"), ("page._read_mrz_safely", "mrz"), ("page._read_2ddocs_safely", "2ddoc"),
     ("page.prepare", "prepare"), ("page_text.PageText._ocr", "ocr bands"),
     ("page.classify_mod.classify_text", "classify"), ("page._text_evidence", "evidence"),
-    ("page_text.PageText.reread_box", "reread box"), ("page_text.PageText.read_line_box", "line box"),
+    ("page_text.PageText.reread_box", "reread box"), ("page_text.read_line", "line box"),
 ]
 
 

@@ -522,9 +522,8 @@ def export_dossier(dossier_id: int, out: Path, max_bytes: int | None = None) -> 
     return write_files(build_files(load_record(dossier_id), max_bytes), out)
 
 
-def export_zip(dossier_id: int, max_bytes: int | None = None) -> tuple[str, bytes]:
+def export_zip(record: DossierRecord, max_bytes: int | None = None) -> tuple[str, bytes]:
     """(file name, zip bytes) of the export, for the web page and the API."""
-    record = load_record(dossier_id)
     folder = f"depot-ants-{safe_folder_name(record.reference)}"
     return f"{folder}.zip", zip_files(build_files(record, max_bytes), folder)
 

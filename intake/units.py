@@ -202,12 +202,6 @@ def safe_name(name: str) -> str:
     return (name or "fichier")[:200]
 
 
-def pending_upload_ids(dossier_id: int) -> list[int]:
-    with session_scope() as session:
-        return list(session.scalars(select(Upload.id).where(
-            Upload.dossier_id == dossier_id, Upload.state == "pending").order_by(Upload.id)))
-
-
 # --- reading one upload (the OCR stage) --------------------------------------------------------
 
 
@@ -404,12 +398,6 @@ def mark_check_failed(dossier_id: int, reason: str) -> None:
         move_dossier(dossier, DossierStatus.FAILED)
         _settle_outbox(session, "check_dossier", dossier_id=dossier_id)
         audit(session, "check_failed", dossier_id, error=reason[:200])
-
-
-def latest_run(dossier_id: int) -> CheckRun | None:
-    with session_scope() as session:
-        return session.scalar(select(CheckRun).where(CheckRun.dossier_id == dossier_id)
-                              .order_by(CheckRun.id.desc()).limit(1))
 
 
 def wait_for_check(dossier_id: int, timeout: float, poll: float = 0.02) -> CheckRun | None:

@@ -299,8 +299,7 @@ def export_response(account: Account, dossier_id: int, report_only: bool = False
         name = f"rapport-controle-{export.safe_folder_name(record.reference)}.pdf"
         data, media = export.report_pdf(record), "application/pdf"
     else:
-        folder = f"depot-ants-{export.safe_folder_name(record.reference)}"
-        name, data, media = f"{folder}.zip", export.zip_files(export.build_files(record), folder), "application/zip"
+        (name, data), media = export.export_zip(record), "application/zip"
     return Response(data, media_type=media, headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}", "Cache-Control": "no-store"})
 

@@ -53,10 +53,6 @@ class Account:
     def is_reviewer(self) -> bool:
         return self.role in ("reviewer", "admin")
 
-    @property
-    def is_school(self) -> bool:
-        return self.role == "school"
-
     def can_see(self, dossier_school: str) -> bool:
         """Reviewers see every dossier; a school user only its school's."""
         return self.is_reviewer or (self.school is not None and dossier_school == self.school)

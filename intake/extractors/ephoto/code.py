@@ -127,25 +127,6 @@ def find_code(text: str, barcode_texts: list[str] | None = None) -> PhotoCode | 
     return None
 
 
-_CODE_WORD = re.compile(r"^[A-Z0-9]{1,8}$")
-
-
-def whole_code_run(line: list, hits: list) -> list:
-    """The OCR words `hits` (with `.left`, `.text`) that printed a code, with the code-like words
-    beside them on their `line`: a last group of one character ("Q"), too short to be matched
-    against the code read, still belongs to it."""
-    ordered = sorted(line, key=lambda w: w.left)
-    chosen = [i for i, w in enumerate(ordered) if w in hits]
-    if not chosen:
-        return hits
-    lo, hi = min(chosen), max(chosen)
-    while lo > 0 and _CODE_WORD.match(ordered[lo - 1].text or ""):
-        lo -= 1
-    while hi + 1 < len(ordered) and _CODE_WORD.match(ordered[hi + 1].text or ""):
-        hi += 1
-    return ordered[lo:hi + 1]
-
-
 def photo_date(candidates) -> str | None:
     from intake.extractors.dates import pick
 

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
-import numpy as np
-
 from intake.documents import Finding
 from intake.extractors import evidence as evidence_mod
 from intake.extractors.dates import evidence as dates_evidence
@@ -37,7 +35,7 @@ from intake.extractors.ephoto.code import (
 from intake.extractors.ephoto.line import clean_line, locate_code_line
 from intake.extractors.ephoto.vote import settle
 from intake.extractors.kinds.context import PageContext
-from intake.extractors.ocr import words as ocr
+from intake.extractors.ocr import page_text
 from intake.extractors.ocr.page_text import PageText
 from intake.validators.key_fields import DECISIVE_CONFIDENCE, decisive, one_slip_from_valid_code
 
@@ -158,7 +156,7 @@ def _reread_code_line(pt: PageText, raw: str) -> _LineReading:
         return _LineReading(None, box, 0.0, 1, line.weakest)
     glyphs = read_glyphs_ranked(crop)
     first = normalise_code(raw)
-    text = _whitelist_reading(clean_line(crop))
+    text = page_text.read_line(clean_line(crop), CODE_ALPHABET)
     # A code of the wrong length is still reported as printed: the glyphs decide when they cut
     # the line into about as many characters as the text reading found (the language model
     # inserts characters in random strings, the glyph cutter does not).
@@ -178,17 +176,6 @@ def _reread_code_line(pt: PageText, raw: str) -> _LineReading:
         if settled_o != found.code:
             found = PhotoCode(settled_o, found.raw, is_valid(settled_o), "text")
     return _LineReading(found, box, float(glyphs.score), 1, line.weakest)
-
-
-def _whitelist_reading(line: np.ndarray) -> str:
-    """One printed line read by tesseract as one line, restricted to A-Z 0-9."""
-    if line.size == 0:
-        return ""
-    try:
-        return ocr.image_to_text(line, lang="eng", psm=7,
-                                 config=f"-c tessedit_char_whitelist={CODE_ALPHABET}").strip()
-    except ocr.OcrTimeout:
-        return ""
 
 
 def _read_again_without_barcodes(pt: PageText, found: PhotoCode | None, dated: bool, barcodes: list[str]) -> bool:

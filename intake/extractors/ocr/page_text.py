@@ -222,16 +222,17 @@ class PageText:
         pad = max(4, (bottom - top) // 2)
         return self.image[max(0, top - pad):min(h, bottom + pad), max(0, left - 2 * pad):min(w, right + 2 * pad)]
 
-    def read_line_box(self, left: int, top: int, right: int, bottom: int, whitelist: str) -> str:
-        """One printed line again, alone, with tesseract restricted to `whitelist`."""
-        crop = self.line_crop(left, top, right, bottom)
-        if crop.size == 0:
-            return ""
-        try:
-            return ocr.image_to_text(crop, lang="eng", psm=7,
-                                     config=f"-c tessedit_char_whitelist={whitelist}").strip()
-        except ocr.OcrTimeout:
-            return ""
+
+
+def read_line(line: np.ndarray, whitelist: str) -> str:
+    """One printed line read alone by tesseract as one line, restricted to `whitelist` ("" when
+    empty or timed out)."""
+    if line.size == 0:
+        return ""
+    try:
+        return ocr.image_to_text(line, lang="eng", psm=7, config=f"-c tessedit_char_whitelist={whitelist}").strip()
+    except ocr.OcrTimeout:
+        return ""
 
 
 #: White kept around the printed part of a band (pixels), so no glyph touches the crop's edge.
