@@ -130,6 +130,24 @@ def licence_front_lines(text: str) -> int:
     return sum(1 for shape in _LICENCE_FRONT_LINES if any(shape.match(line) for line in lines))
 
 
+#: The machine-readable line at the foot of the French licence since 2013 (ISO 18013 model:
+#: "D1FRA", the number, dates, the surname, fillers), with its 1 often read as I or l.
+_LICENCE_MACHINE_LINE = re.compile(r"(?<![A-Z0-9])D[1Il]FRA[0-9A-Z<«]{12,}")
+#: The sub-fields of field 4 (4a issue, 4b expiry, 4c authority, 4d personal number), which only
+#: the European licence numbers so; their dot is often lost ("4b 31.12.2015").
+_LICENCE_SUBFIELD = re.compile(r"(?m)^\W{0,2}4\s?([abcd])(?![a-z])")
+
+
+def licence_machine_line(text: str) -> bool:
+    """The French licence's machine-readable line is in the text."""
+    return bool(_LICENCE_MACHINE_LINE.search((text or "").replace(" ", "")))
+
+
+def licence_subfields(text: str) -> int:
+    """How many of the sub-fields 4a to 4d start a line of the text."""
+    return len(set(_LICENCE_SUBFIELD.findall(text or "")))
+
+
 _NON_WORD = re.compile(r"[^a-z0-9'°.\-]+")
 
 
@@ -223,7 +241,9 @@ def classify_text(text: str, card_shaped: bool = False, address_2ddoc: bool = Fa
     if address_2ddoc:
         scores["proof_of_address"] += 10
     if scores["driving_licence"]:
-        scores["driving_licence"] += 2 * licence_front_lines(text)
+        scores["driving_licence"] += 2 * licence_front_lines(text) + 0.5 * licence_subfields(text)
+    if licence_machine_line(text):
+        scores["driving_licence"] += 5
     if card_shaped:
         for kind in ("identity_card", "passport", "residence_permit", "driving_licence"):
             if scores[kind] > 0:

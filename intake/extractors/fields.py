@@ -400,15 +400,21 @@ def licence_fields(text: str) -> dict:
         if re.fullmatch(r"\s*\d{1,2}[a-d]?\.?\s*", line):
             continue  # a field's number alone on its line ("1", "2."), its value on the next
         # The field number may lose its dot ("1 DUPRÉ").
-        m = re.match(r"^\s*(?:[12]\.?\s+|[12]\.)?([A-ZÀ-Þ][A-ZÀ-Þ'’\- ]{1,40})$", line)
+        m = re.match(r"^\s*(?:[12]\.?\s+|[12]\.)?([A-ZÀ-Þ][A-ZÀ-Þ'’\- ]{1,40})$", line) or \
+            re.match(r"^\s*[12](?:\.\s*|\s+)([A-ZÀ-Þ][A-Za-zß-ÿ'’\- ]{1,40})$", line)  # "2. Marie": its number says it
         if m and not CATEGORY_RE.fullmatch(m.group(1).strip()) and len(m.group(1).strip()) > 2:
             names.append(m.group(1).strip())
         if len(names) == 2 or re.search(r"\d", re.sub(r"^\s*[12]\.?\s", "", line)) and names:
             break
+    numbered = _numbered_names(body)
+    if len(numbered) == 2:
+        names = numbered  # both name fields under their numbers: the lines above them are no name
     if names:
         out["holder_name"] = " ".join(names)
     for line in body:
-        m = re.match(r"^\s*(?:3\.\s*)?(\d{2}[./-]\d{2}[./-]\d{4})\s+\D", line)
+        # under its number the date may stand alone or touch its place ("3. 14.07.1981(Utopia)")
+        m = re.match(r"^\s*(?:3\.\s*)?(\d{2}[./-]\d{2}[./-]\d{4})\s+\D", line) or \
+            re.match(r"^\s*3\.\s*(\d{2}[./-]\d{2}[./-]\d{4})(?:\s*\(|\s*$)", line)
         if m:
             try:
                 from intake.extractors.dates import parse_date
@@ -418,16 +424,56 @@ def licence_fields(text: str) -> dict:
             break
     for i, line in enumerate(body):
         m = re.match(r"^\s*(?:5\.\s*)?([0-9A-Z]{9,15})\s*$", line.replace(" ", ""))
-        if m and sum(c.isdigit() for c in m.group(1)) >= 8:
+        if m and (sum(c.isdigit() for c in m.group(1)) >= 8 or _LICENCE_NUMBER_2013.fullmatch(m.group(1))):
             out["licence_number"] = m.group(1)
-            for nxt in body[i + 1:i + 3]:
-                value = licence_categories_line(re.sub(r"^\s*9\.\s*", "", nxt))
+            for nxt in [ln for ln in body[i + 1:i + 4] if not re.fullmatch(r"\s*9\.?\s*", ln)][:2]:
+                value = licence_categories_line(re.sub(r"^\s*9(?:\.\s*|\s+)", "", nxt))
                 # Categories only: a field's number misread ("9." read "D :") is no category.
+                if not _CATEGORIES_ONLY.fullmatch(value):
+                    value = _b_read_as_8(value)
                 if _CATEGORIES_ONLY.fullmatch(value):
                     out["categories"] = categories_in(value)
                     break
             break
+    if "categories" not in out:
+        # field 9 under its number, the number line (field 5) above it not read
+        for line in body:
+            m = re.match(r"^\s*9\.\s*(\S.*)$", line)
+            value = licence_categories_line(m.group(1)) if m else ""
+            if m and _CATEGORIES_ONLY.fullmatch(value):
+                out["categories"] = categories_in(value)
+                break
     return out
+
+
+def _numbered_names(body: list[str]) -> list[str]:
+    """Fields 1 (surname) and 2 (given names) read with their numbers, in that order, or []."""
+    found: dict[str, str] = {}
+    for line in body:
+        m = re.match(r"^\s*([12])(?:\.\s*|\s+)([A-ZÀ-Þ][A-Za-zß-ÿÀ-Þ'’\- ]{1,40})$", line)
+        if m and m.group(1) not in found and len(m.group(2).strip()) > 2 \
+                and not CATEGORY_RE.fullmatch(m.group(2).strip()):
+            found[m.group(1)] = m.group(2).strip()
+    return [found["1"], found["2"]] if len(found) == 2 else []
+
+
+#: The machine-readable line at the foot of the French licence (2013 model): "D1FRA", the number (9),
+#: a check digit, the expiry YYMMDD, the surname cut to 8 characters and padded with "<", a digit.
+_LICENCE_MACHINE = re.compile(r"(?<![A-Z0-9])D[1Il]FRA[0-9A-Z]{9}[0-9A-Z][0-9OIl]{6}([A-Z]{2}[A-Z<«]{6})[0-9]?(?![A-Z0-9<])")
+
+
+def licence_machine_surname(text: str) -> str | None:
+    """The surname the licence's machine-readable line carries (its first 8 letters), or None."""
+    m = _LICENCE_MACHINE.search((text or "").replace(" ", ""))
+    if not m:
+        return None
+    name = re.split(r"[<«]", m.group(1))[0]
+    return name if len(name) >= 2 else None
+
+
+#: The licence number since 2013: the year of issue, two letters, five digits ("13AA00001"); before,
+#: twelve digits.
+_LICENCE_NUMBER_2013 = re.compile(r"\d{2}[A-Z]{2}\d{5}")
 
 
 #: The rows of the categories table on the back of the European licence, top to bottom.
@@ -530,6 +576,13 @@ def licence_categories_line(value: str) -> str:
     if not _CATEGORY_RUN.fullmatch(compact):
         return value
     return " ".join(re.split(r"[/|Il]", compact))
+
+
+def _b_read_as_8(value: str) -> str:
+    """Field 9 with a bold B read as 8 ("8", "AM/8", "8E") given back its B: no category is a
+    digit, so a lone 8 there can only be a B; anything else is left as read."""
+    fixed = licence_categories_line(re.sub(r"(?<![0-9A-Z])8(?=[1E]?(?![0-9A-Z]))", "B", value))
+    return fixed if _CATEGORIES_ONLY.fullmatch(fixed) else value
 
 
 def categories_in(value: str) -> list[str]:

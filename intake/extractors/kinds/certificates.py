@@ -1,20 +1,41 @@
 """Certificates and attestations (ASSR, JDC, medical opinion, training and exam certificates,
 hosting attestation) and driving licences: holder, dates and the kind's own values, from the
-printed lines."""
+printed lines.
+
+A licence is often photographed on a table with its back beside it and other papers around, or
+copied with its back on an A4 page: the page reader then flattens the wrong quadrilateral (a sheet
+under the cards), reads the whole clutter, or loses a line of the card among the page's blocks.
+When such a page gives no complete licence front, its cards are found (card-shaped
+quadrilaterals whose sides follow edges), flattened and read one by one
+(`read_photographed_cards`): a fallback, run only when the first reading lacks a key value."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from typing import Any
 
+import cv2
+import numpy as np
+
 from intake.extractors import classify as classify_mod
+from intake.extractors import evidence as evidence_mod
 from intake.extractors import fields as fields_mod
 from intake.extractors.dates import evidence as dates_evidence
+from intake.extractors.dates import find_dates, fold_text
 from intake.extractors.dates import pick
 from intake.extractors.kinds.context import PageContext
-from intake.extractors.ocr.page_text import PageText
+from intake.extractors.ocr.orient import flatten_card
+from intake.extractors.ocr.page_text import PageText, prepare
+from intake.extractors.quality import gray
 
 #: Rows of the categories table that make a licence page its back (the holder is on the front).
 LICENCE_BACK_ROWS = 6
+#: Confidence of a surname its two readings (field 1, the machine-readable line) disagree on:
+#: under the key-field threshold, so that a person reads it.
+DISAGREED_CONFIDENCE = 0.4
+#: The key fields of a licence's front (field 9 repeats the categories of the back's table).
+LICENCE_FRONT_KEYS = ("holder_name", "licence_number", "categories")
 
 
 def read(ctx: PageContext) -> None:
@@ -27,16 +48,72 @@ def read(ctx: PageContext) -> None:
 
 def read_licence(ctx: PageContext) -> None:
     """A driving licence: its back is the categories table; its front (or an A4 copy) is read as a
-    certificate, with the side known when it is a card."""
+    certificate, with the side known when it is a card. A photo whose reading lacks a key value of
+    the front is read again card by card (the licence among other papers, or copied with its back
+    on an A4 page)."""
+    _read_licence_page(ctx)
+    if _front_lacks(ctx.page) and _front_in_sight(ctx):
+        found = read_photographed_cards(ctx.image, want="driving_licence")
+        if found is not None and _front_count(found[0]) > _front_count_of(ctx.page):
+            adopt(ctx.text, found[0])
+            ctx.page.text = ctx.text.text
+            ctx.dates = find_dates(ctx.text.text)
+            ctx.page.evidence.get("fields", {}).pop("holder_name", None)  # of the first reading
+            # the page shows more than the face read (its back, other papers): no side to pair
+            _read_licence_page(ctx, card=False)
+
+
+def _check_surname(ctx: PageContext) -> None:
+    """Field 1 against the surname of the licence's machine-readable line, when both are read: a
+    field 1 cut short (a hologram or the ghost portrait over its end) is completed from the line,
+    and a surname the two readings do not agree on is left for a person (its confidence lowered)."""
     page = ctx.page
-    if classify_mod.licence_table_rows(ctx.text.text) >= LICENCE_BACK_ROWS:
+    holder = page.fields.get("holder_name")
+    machine = fields_mod.licence_machine_surname(ctx.text.text)
+    if not holder or not machine:
+        return
+    words = holder.split()
+    glued = re.sub(r"[^A-Z]", "", fold_text(holder).upper())
+    if glued.startswith(machine):
+        return  # the same surname (the line keeps its first 8 letters, without spaces or hyphens)
+    first = re.sub(r"[^A-Z]", "", fold_text(words[0]).upper())
+    if len(machine) < 8 and machine.startswith(first) and len(words) > 1:
+        page.fields["holder_name"] = " ".join([machine] + words[1:])
+    found = evidence_mod.text_evidence(ctx.text, {"holder_name": page.fields["holder_name"]}, page.page)
+    entry = evidence_mod.strip_private(found)["holder_name"]
+    entry["confidence"] = round(min(float(entry.get("confidence") or 0.0), DISAGREED_CONFIDENCE), 3)
+    page.evidence.setdefault("fields", {})["holder_name"] = entry
+
+
+def _read_licence_page(ctx: PageContext, card: bool | None = None) -> None:
+    page = ctx.page
+    text = ctx.text.text
+    if classify_mod.licence_table_rows(text) >= LICENCE_BACK_ROWS:
         page.side = "back"
         held = fields_mod.licence_back_categories(ctx.text.words())
-        if held:
-            page.fields = {"categories": held}
+        page.fields = {"categories": held} if held else {}
         return
-    page.side = "front" if ctx.card else None
+    page.side = "front" if (ctx.card if card is None else card) else None
     read(ctx)
+    _check_surname(ctx)
+
+
+def _front_lacks(page) -> bool:
+    """A key value of the licence not read (a back alone gives only the categories)."""
+    return not all(page.fields.get(k) for k in LICENCE_FRONT_KEYS)
+
+
+def _front_in_sight(ctx: PageContext) -> bool:
+    """The page shows something of a licence's front (a back photographed alone does not: its
+    card is the page already, and reading it again alone would give nothing more)."""
+    if ctx.page.side != "back":
+        return True
+    text = ctx.text.text
+    return classify_mod.licence_front_lines(text) > 0 or "permis" in classify_mod.normalise(text)
+
+
+def _front_count_of(page) -> int:
+    return sum(1 for k in LICENCE_FRONT_KEYS if page.fields.get(k))
 
 
 def _fields(kind: str, pt: PageText, candidates) -> dict[str, Any]:
@@ -47,3 +124,222 @@ def _fields(kind: str, pt: PageText, candidates) -> dict[str, Any]:
         return fields  # its fields are numbered blocks: the block reading is the right one
     by_lines = fields_mod.certificate_fields(kind, pt.line_text())
     return {**fields, **by_lines}
+
+
+# --- cards photographed among other papers (issue 16) ----------------------------------------------
+#: A scan's margins are paper white (the scanner's lid); a photo's border is the table.
+PHOTO_BORDER = 170
+#: Cards looked at on one photo (its front and back, and a card of another kind beside them).
+MAX_CARDS = 4
+#: Long side of a card flattened for reading: its smallest print (field numbers, the back's table)
+#: stays above tesseract's preferred height.
+CARD_SIDE = 1200
+#: Classification confidence of a card read alone at or under which its kind is not taken (the
+#: classifier gives at most this when two kinds are close).
+AMBIGUOUS = 0.6
+#: Width over height of an ID-1 card (1.585), with room for a tilt's foreshortening.
+CARD_RATIO = (1.35, 1.85)
+#: A card's share of the photo: a card alone fills most of it; with its back and papers, a twentieth.
+CARD_SHARE = (0.012, 0.8)
+
+
+def photographed(image: np.ndarray) -> bool:
+    """A photo (a table around the document) rather than a scan, whose margins are paper."""
+    g = gray(image)
+    border = np.concatenate([g[:4].ravel(), g[-4:].ravel(), g[:, :4].ravel(), g[:, -4:].ravel()])
+    return float(np.median(border)) < PHOTO_BORDER
+
+
+def _outline_masks(image: np.ndarray, work_side: int = 900) -> tuple[list[np.ndarray], list[np.ndarray], float]:
+    """Edge maps (brightness, and the two colour axes: a pink or green card on white paper differs
+    in colour more than in brightness) and the bright regions, of a reduced copy."""
+    g = gray(image)
+    h, w = g.shape[:2]
+    scale = min(1.0, work_side / max(h, w))
+    small = cv2.resize(g, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else g
+    channels = [(small, 30, 90)]
+    if _in_colour(image):
+        colour = cv2.resize(image, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
+        lab = cv2.cvtColor(colour, cv2.COLOR_BGR2LAB)
+        channels += [(lab[:, :, 1], 8, 24), (lab[:, :, 2], 8, 24)]
+    else:
+        # rendered in gray (a PDF): a pale card on white paper differs by a few grey levels only
+        channels.append((small, 8, 24))
+    kernel = np.ones((3, 3), np.uint8)
+    edges = [cv2.dilate(cv2.Canny(cv2.GaussianBlur(ch, (5, 5), 0), lo, hi), kernel) for ch, lo, hi in channels]
+    if len(edges) > 1:
+        edges.append(np.bitwise_or.reduce(edges))
+    _, bright = cv2.threshold(cv2.GaussianBlur(small, (5, 5), 0), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return edges, [cv2.morphologyEx(bright, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))], scale
+
+
+def _in_colour(image: np.ndarray) -> bool:
+    """The image has colour (not gray, nor gray stored in three equal channels)."""
+    if image.ndim != 3 or image.shape[2] != 3:
+        return False
+    sample = image[::16, ::16]
+    return bool(np.any(sample[:, :, 0] != sample[:, :, 1]) or np.any(sample[:, :, 1] != sample[:, :, 2]))
+
+
+def _card_score(quad: np.ndarray, image_area: float) -> float:
+    """A convex quadrilateral with an ID-1 card's proportions, opposite sides alike (a photo from
+    above): its share of the picture; else 0."""
+    if not cv2.isContourConvex(quad.reshape(-1, 1, 2).astype(np.int32)):
+        return 0.0
+    share = cv2.contourArea(quad) / image_area
+    if not CARD_SHARE[0] <= share <= CARD_SHARE[1]:
+        return 0.0
+    sides = [float(np.linalg.norm(quad[(i + 1) % 4] - quad[i])) for i in range(4)]
+    if min(sides[0], sides[2]) < 0.75 * max(sides[0], sides[2]) or \
+            min(sides[1], sides[3]) < 0.75 * max(sides[1], sides[3]):
+        return 0.0
+    a, b = (sides[0] + sides[2]) / 2, (sides[1] + sides[3]) / 2
+    return share if CARD_RATIO[0] <= max(a, b) / max(1.0, min(a, b)) <= CARD_RATIO[1] else 0.0
+
+
+def _ordered(quad: np.ndarray) -> np.ndarray:
+    """Corners as (tl, tr, br, bl) by the image axes."""
+    s = quad.sum(axis=1)
+    d = np.diff(quad, axis=1).ravel()
+    return np.float32([quad[np.argmin(s)], quad[np.argmin(d)], quad[np.argmax(s)], quad[np.argmax(d)]])
+
+
+def _same_place(a: np.ndarray, b: np.ndarray) -> float:
+    """Area shared by two quadrilaterals over the larger one's (1: the same card found twice)."""
+    inter, _ = cv2.intersectConvexConvex(a.astype(np.float32), b.astype(np.float32))
+    return float(inter) / max(1.0, max(cv2.contourArea(a), cv2.contourArea(b)))
+
+
+def _quad_of(contour: np.ndarray, image_area: float) -> tuple[float, np.ndarray] | None:
+    """The card-shaped quadrilateral round a contour (its hull simplified to 4 corners), scored."""
+    hull = cv2.convexHull(contour)
+    for eps in (0.02, 0.035, 0.05):
+        approx = cv2.approxPolyDP(hull, eps * cv2.arcLength(hull, True), True)
+        if len(approx) == 4:
+            quad = _ordered(approx.reshape(4, 2).astype(np.float32))
+            score = _card_score(quad, image_area)
+            return (score, quad) if score > 0 else None
+    return None
+
+
+def _outlined(edges: list[np.ndarray], regions: list[np.ndarray]) -> list[tuple[float, np.ndarray]]:
+    """Cards whose whole outline is an edge, or which stand out as one bright region."""
+    h, w = edges[0].shape[:2]
+    found = []
+    for mask, is_edge in [(m, True) for m in edges] + [(m, False) for m in regions]:
+        contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+        for c in contours:
+            if cv2.contourArea(c) < 0.01 * w * h and cv2.arcLength(c, True) < 0.3 * (w + h):
+                continue
+            area = cv2.contourArea(cv2.convexHull(c))
+            if area < CARD_SHARE[0] * w * h:
+                continue
+            if not is_edge and cv2.contourArea(c) < 0.5 * area:
+                continue  # a region must fill its own outline: a hull over scattered blobs is no card
+            quad = _quad_of(c, w * h)
+            if quad is not None:
+                found.append(quad)
+    return found
+
+
+def _cut_out(edges: np.ndarray) -> list[tuple[float, np.ndarray]]:
+    """Cards lying on a paper or touching another: their outline merges with the paper's, but the
+    edge between them (a step of colour or a shadow) parts them. The picture with every edge
+    taken out falls into pieces; a card's face (its print only makes holes in it) is one."""
+    h, w = edges.shape[:2]
+    free = cv2.erode(cv2.bitwise_not(edges), np.ones((3, 3), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(free, connectivity=4)
+    found = []
+    for i in range(1, n):
+        x, y, bw, bh, area = (int(v) for v in stats[i])
+        if area < 0.5 * CARD_SHARE[0] * w * h or bw * bh < CARD_SHARE[0] * w * h:
+            continue
+        piece = (labels[y:y + bh, x:x + bw] == i).astype(np.uint8)
+        contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE, offset=(x, y))
+        c = max(contours, key=cv2.contourArea)
+        if cv2.contourArea(c) < 0.7 * cv2.contourArea(cv2.convexHull(c)):
+            continue
+        quad = _quad_of(c, w * h)
+        if quad is not None:
+            found.append(quad)
+    return found
+
+
+#: Share of each side of a card's quadrilateral that must run along an edge of the picture: a
+#: hull over a card and the paper it lies on has sides that cross the paper where no edge is.
+EDGE_SUPPORT = 0.6
+
+
+def _edge_support(quad: np.ndarray, near_edge: np.ndarray) -> float:
+    """The least share, over the 4 sides, of points of a side lying on or near an edge."""
+    h, w = near_edge.shape[:2]
+    shares = []
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        t = np.linspace(0.05, 0.95, 40)[:, None]
+        pts = np.rint(a + t * (b - a)).astype(int)
+        inside = (pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (pts[:, 1] < h)
+        on = np.zeros(len(pts), bool)
+        on[inside] = near_edge[pts[inside, 1], pts[inside, 0]] > 0
+        shares.append(float(on.mean()))
+    return min(shares)
+
+
+def card_quads(image: np.ndarray, limit: int = MAX_CARDS) -> list[np.ndarray]:
+    """Corners (tl, tr, br, bl, in `image` pixels) of the card-shaped quadrilaterals of a photo
+    whose every side follows an edge, largest first, no two the same: several cards may lie side
+    by side or on papers (a card lying on a larger false outline is kept)."""
+    edges, regions, scale = _outline_masks(image)
+    near_edge = cv2.dilate(edges[-1], np.ones((7, 7), np.uint8))
+    # the edges thickened too: a card's outline with a gap where it meets a paper's edge
+    cut = _cut_out(edges[-1]) + _cut_out(cv2.dilate(edges[-1], np.ones((5, 5), np.uint8)))
+    found = [(score, quad) for score, quad in _outlined(edges, regions) + cut
+             if _edge_support(quad, near_edge) >= EDGE_SUPPORT]
+    found.sort(key=lambda f: -f[0])
+    kept: list[np.ndarray] = []
+    for _, quad in found:
+        if all(_same_place(quad, k) <= 0.5 for k in kept):
+            kept.append(quad)
+    return [k / scale for k in kept[:limit]]
+
+
+def read_card(image: np.ndarray, quad: np.ndarray) -> tuple[PageText, classify_mod.Classification]:
+    """One card of a photo flattened, read as sparse text the right way up, and classified."""
+    flat, _ = flatten_card(gray(image), quad, long_side=CARD_SIDE)
+    pt = prepare(flat)
+    pt.flattened = True
+    pt.read(0.0, 1.0, psm=11)
+    return pt, classify_mod.classify_text(pt.text, card_shaped=True)
+
+
+def _front_count(pt: PageText) -> int:
+    """Key values of a licence's front read on a card (0 for its back)."""
+    if classify_mod.licence_table_rows(pt.text) >= LICENCE_BACK_ROWS:
+        return 0
+    found = fields_mod.licence_fields(pt.text)
+    return sum(1 for k in LICENCE_FRONT_KEYS if found.get(k))
+
+
+def read_photographed_cards(image: np.ndarray, want: str | None = None
+                            ) -> tuple[PageText, classify_mod.Classification] | None:
+    """The card of a photo to read as the page: of kind `want` when given (else of any kind the
+    print names surely), a licence's front before its back. None when no card reads as such."""
+    best, best_key = None, None
+    for quad in card_quads(image):
+        pt, result = read_card(image, quad)
+        if result.kind == "unknown" or (want and result.kind != want) or result.confidence <= AMBIGUOUS:
+            continue
+        front = _front_count(pt) if result.kind == "driving_licence" else 0
+        key = (front, result.confidence)
+        if best_key is None or key > best_key:
+            best, best_key = (pt, result), key
+        if front == len(LICENCE_FRONT_KEYS):
+            break
+    return best
+
+
+def adopt(pt: PageText, other: PageText) -> None:
+    """The page's reading becomes the card's (its image, bands, turn): the values read on the card
+    are traced to its words, and their boxes given in it, as for any page flattened from a photo."""
+    for f in dataclasses.fields(PageText):
+        setattr(pt, f.name, getattr(other, f.name))

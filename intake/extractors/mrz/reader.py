@@ -73,7 +73,10 @@ MIN_LINE_SCORE = 0.72
 def _read_line_at(ink: np.ndarray, y: float, n_chars: int, blurred: bool = True) -> LineRead | None:
     """The line centred on row `y` of the band's ink map, read as `n_chars` cells."""
     half = 0.8 * _TARGET_CAP
-    return read_line(ink[int(max(0, y - half)):int(min(ink.shape[0], y + half))], n_chars, blurred)
+    strip = ink[int(max(0, y - half)):int(min(ink.shape[0], y + half))]
+    if strip.shape[0] < 2 or strip.shape[1] < n_chars:
+        return None  # the row lies outside the crop (a band at the picture's edge): nothing to read
+    return read_line(strip, n_chars, blurred)
 
 
 def _read_lines(ink: np.ndarray, rows: list[float], n_chars: int,
