@@ -56,6 +56,7 @@ def read_licence(ctx: PageContext) -> None:
         found = read_photographed_cards(ctx.image, want="driving_licence")
         if found is not None and _front_count(found[0]) > _front_count_of(ctx.page):
             adopt(ctx.text, found[0])
+            ctx.page.evidence["read_from_card"] = True  # its key values confirmed by a second reading
             ctx.page.text = ctx.text.text
             ctx.dates = find_dates(ctx.text.text)
             ctx.page.evidence.get("fields", {}).pop("holder_name", None)  # of the first reading
