@@ -54,10 +54,56 @@ def _bar_rows(ink: np.ndarray, x0: int, x1: int, y0: int, y1: int) -> tuple[int,
     return y0, y1
 
 
+#: A linear code has at least this many bars side by side (a Code 128 of 22 characters has some
+#: 70); letters as tall and thin (I, l, 1) are never that many in a row, level at top and bottom.
+MIN_BARS = 12
+
+
+def linear_code_boxes(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Boxes (x0, y0, x1, y1) of linear barcodes found by the geometry of their bars alone: a row
+    of at least MIN_BARS ink strokes 4 times taller than wide or more, of one height, level at top
+    and bottom, closer to each other than half their height. zxing finds no barcode it cannot
+    decode, and a phone photo's blur or a low resolution spoils the decoding long before the bars
+    stop spoiling tesseract's reading of the print around them."""
+    import cv2
+
+    g = gray if gray.ndim == 2 else cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY)
+    _, ink = cv2.threshold(g, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    x, y, w, h = (stats[1:, i] for i in range(4))
+    bars = np.flatnonzero((h >= 20) & (h >= 4 * w))
+    if len(bars) < MIN_BARS:
+        return []
+    bars = bars[np.argsort(x[bars])]
+    taken: set[int] = set()
+    boxes = []
+    for i in bars:
+        if i in taken:
+            continue
+        level = bars[(np.abs(y[bars] - y[i]) <= 0.15 * h[i]) & (np.abs(y[bars] + h[bars] - y[i] - h[i]) <= 0.15 * h[i])
+                     & (x[bars] > x[i])]
+        row = [i]
+        for j in level:
+            last = row[-1]
+            if x[j] - (x[last] + w[last]) > 0.5 * h[i]:
+                break
+            if j not in taken:
+                row.append(j)
+        if len(row) < MIN_BARS:
+            continue
+        taken.update(row)
+        r = np.array(row)
+        x0, x1 = int(x[r].min()), int((x[r] + w[r]).max())
+        if x1 - x0 >= 1.5 * float(np.median(h[r])):
+            boxes.append((x0, int(y[r].min()), x1, int((y[r] + h[r]).max())))
+    return boxes
+
+
 def without_barcodes(gray: np.ndarray, thorough: bool = True) -> tuple[np.ndarray, int]:
     """`gray` with every barcode zxing finds in it painted white (with its quiet margin), and how
     many were found (0: the image itself is returned). `thorough`: a second pass with the global
-    binariser when the first finds nothing (about 0.1 s more on a page)."""
+    binariser when the first finds nothing (about 0.1 s more on a page), then the linear codes
+    found by their bars alone (`linear_code_boxes`, about 0.05 s)."""
     import cv2
 
     try:
@@ -67,9 +113,17 @@ def without_barcodes(gray: np.ndarray, thorough: bool = True) -> tuple[np.ndarra
         if not found and thorough:
             found = list(zxingcpp.read_barcodes(gray, formats=_formats(), binarizer=zxingcpp.Binarizer.GlobalHistogram))
     except Exception:
-        return gray, 0
+        found = []
     if not found:
-        return gray, 0
+        boxes = linear_code_boxes(gray) if thorough else []
+        if not boxes:
+            return gray, 0
+        out = gray.copy()
+        rows, cols = out.shape[:2]
+        for x0, y0, x1, y1 in boxes:
+            mx, my = max(4, int(0.05 * (x1 - x0))), 3
+            out[max(0, y0 - my):min(rows, y1 + my + 1), max(0, x0 - mx):min(cols, x1 + mx + 1)] = 255
+        return out, len(boxes)
     out = gray.copy()
     _, ink = cv2.threshold(gray if gray.ndim == 2 else cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY), 0, 255,
                            cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)

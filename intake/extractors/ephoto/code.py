@@ -134,6 +134,23 @@ def photo_date(candidates) -> str | None:
     return chosen.date.isoformat() if chosen else None
 
 
+def _frame_side_pieces(stats, rows: int) -> set[int]:
+    """The components that are a frame's side broken into dashes by the threshold (a light grey
+    frame on a scan): hairline pieces one above the other in one straight column (same left edge
+    and width to 2 px), spanning the crop's height and inked over half of it (its middle piece,
+    level with the glyphs, was read as a leading 'T'). A glyph's stroke is wider than a hairline,
+    and bits of the lines above and below do not line up with it to 2 px."""
+    thin = [i for i in range(1, len(stats)) if stats[i][2] < 0.08 * rows]
+    found: set[int] = set()
+    for i in thin:
+        x, w = stats[i][0], stats[i][2]
+        column = [j for j in thin if abs(stats[j][0] - x) <= 2 and abs(stats[j][2] - w) <= 2]
+        span = max(stats[j][1] + stats[j][3] for j in column) - min(stats[j][1] for j in column)
+        if len(column) >= 2 and span >= 0.8 * rows and sum(stats[j][3] for j in column) >= 0.5 * rows:
+            found.update(column)
+    return found
+
+
 def glyph_boxes(line) -> list[tuple[int, int, int, int]]:
     """Boxes (x, y, w, h) of the characters of one printed line, left to right: ink components
     merged when they overlap horizontally (the dot inside a dotted zero joins its ring)."""
@@ -146,8 +163,11 @@ def glyph_boxes(line) -> list[tuple[int, int, int, int]]:
     if n <= 1:
         return []
     rows = g.shape[0]
+    sides = _frame_side_pieces(stats, rows)
     boxes = []
     for i in range(1, n):
+        if i in sides:
+            continue
         x, y, w, h, area = stats[i]
         centre = y + h / 2
         # the line sits in the middle of its crop; bits of the lines above and below touch the edges

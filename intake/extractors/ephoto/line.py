@@ -112,3 +112,59 @@ def clean_line(crop: np.ndarray) -> np.ndarray:
         x0, x1 = max(0, x - 1), min(cols, x + w + 1)
         out[y0:y1, x0:x1] = g[y0:y1, x0:x1]
     return out
+
+
+#: Labels that announce the code on the line under them (not the bare "code": too common).
+CODE_LABELS = ("code e-photo", "code ephoto", "code e photo", "photo-signature", "photo signature",
+               "identifiant photo", "n° de signature", "no de signature", "numero de signature")
+
+
+def label_box(words: list) -> tuple[int, int, int, int] | None:
+    """(left, top, right, bottom) of the first printed line (tesseract's block and line) whose
+    text holds a code's label, or None."""
+    from intake.extractors.dates import fold_text
+
+    lines: dict[tuple[int, int], list] = {}
+    for w in words:
+        if (w.text or "").strip():
+            lines.setdefault((w.block, w.line), []).append(w)
+    for ws in lines.values():
+        folded = fold_text(" ".join(w.text for w in ws))
+        if any(label in folded for label in CODE_LABELS):
+            return (min(w.left for w in ws), min(w.top for w in ws),
+                    max(w.left + w.width for w in ws), max(w.top + w.height for w in ws))
+    return None
+
+
+def line_under(gray: np.ndarray, label: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    """(left, top, right, bottom) of the first line of print under a label, within four label
+    heights, found by its ink: a frame round it (a stroke longer than 6 label heights, or taller
+    than 1.6) is left out, and the line is the first run of inked rows at least 0.4 label height
+    tall. None when no such line."""
+    import cv2
+
+    left, top, right, bottom = label
+    lh = max(4, bottom - top)
+    rows, cols = gray.shape[:2]
+    y0, y1 = bottom + lh // 4, min(rows, bottom + 4 * lh)
+    x0 = max(0, left - 2 * lh)
+    region = gray[y0:y1, x0:]
+    if region.size == 0:
+        return None
+    g = region if region.ndim == 2 else cv2.cvtColor(region, cv2.COLOR_BGR2GRAY)
+    _, ink = cv2.threshold(g, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[1:] = (stats[1:, 2] <= 6 * lh) & (stats[1:, 3] <= 1.6 * lh) & (stats[1:, 4] >= 3)
+    ink = keep[labels]
+    inked = np.count_nonzero(ink, axis=1) >= 2
+    start = None
+    for y, on in enumerate(list(inked) + [False]):
+        if on and start is None:
+            start = y
+        elif not on and start is not None:
+            if y - start >= 0.4 * lh:
+                cols_on = np.flatnonzero(ink[start:y].any(axis=0))
+                return (int(x0 + cols_on[0]), int(y0 + start), int(x0 + cols_on[-1] + 1), int(y0 + y))
+            start = None
+    return None

@@ -32,7 +32,7 @@ from intake.extractors.ephoto.code import (
     zero_or_o,
     zero_rings,
 )
-from intake.extractors.ephoto.line import clean_line, locate_code_line
+from intake.extractors.ephoto.line import clean_line, label_box, line_under, locate_code_line
 from intake.extractors.ephoto.vote import settle
 from intake.extractors.kinds.context import PageContext
 from intake.extractors.ocr import page_text
@@ -90,6 +90,17 @@ def read(ctx: PageContext) -> None:
         # a QR or DataMatrix code: error-corrected, as good as two agreeing readings
         code_evidence = evidence_mod.FieldEvidence(1.0, evidence_mod.BARCODE, None, page.page, None, 2)
         same_wrong_length = False
+    else:
+        under = _code_under_label(pt)
+        if under is not None:
+            found = under.found
+            # the glyphs and the whitelisted reading agreeing are two readings; tesseract alone
+            # is one, and then in doubt (as for a line found by its words)
+            readings = under.readings if found.source == "glyphs" else 1
+            confidence = under.confidence if readings >= 2 else min(under.confidence, UNSETTLED_CONFIDENCE)
+            code_evidence = evidence_mod.FieldEvidence(confidence, evidence_mod.PHOTO_CODE, None, page.page,
+                                                       evidence_mod.scale_box(under.box, pt.scale), readings)
+            same_wrong_length = False
     fields: dict[str, Any] = {}
     if found is not None:
         fields["code"] = found.code
@@ -150,10 +161,18 @@ def _reread_code_line(pt: PageText, raw: str) -> _LineReading:
         return _LineReading(None, None, 0.0, 1, None)
     left, right = ink_extent(pt.image, line.left, line.top, line.right, line.bottom)
     top, bottom = line.top, line.bottom
+    return _read_code_crop(pt, left, top, right, bottom, raw, line.weakest)
+
+
+def _read_code_crop(pt: PageText, left: int, top: int, right: int, bottom: int, raw: str,
+                    weakest: float | None) -> _LineReading:
+    """The code's line in the box given (`pt.image` pixels) read alone: by the glyph matcher when a
+    face fits it (its doubtful glyphs settled by `raw` and the whitelisted reading), else by
+    tesseract with an A-Z 0-9 whitelist, the line cleaned of its frame."""
     crop = pt.line_crop(left, top, right, bottom)
     box = [left, top, right - left, bottom - top]
     if crop.size == 0:
-        return _LineReading(None, box, 0.0, 1, line.weakest)
+        return _LineReading(None, box, 0.0, 1, weakest)
     glyphs = read_glyphs_ranked(crop)
     first = normalise_code(raw)
     text = page_text.read_line(clean_line(crop), CODE_ALPHABET)
@@ -166,7 +185,7 @@ def _reread_code_line(pt: PageText, raw: str) -> _LineReading:
         confidence = glyphs.score if not settled.unsettled else min(glyphs.score, UNSETTLED_CONFIDENCE)
         readings = 2 if settled.code in others and not settled.unsettled else 1
         return _LineReading(PhotoCode(settled.code, raw, is_valid(settled.code), "glyphs"), box, confidence,
-                            readings, line.weakest)
+                            readings, weakest)
     found = find_code("code : " + text)
     if found is None:
         code = "".join(ch for ch in text if ch.isalnum()).upper()
@@ -175,7 +194,25 @@ def _reread_code_line(pt: PageText, raw: str) -> _LineReading:
         settled_o = zero_or_o(crop, found.code)
         if settled_o != found.code:
             found = PhotoCode(settled_o, found.raw, is_valid(settled_o), "text")
-    return _LineReading(found, box, float(glyphs.score), 1, line.weakest)
+    return _LineReading(found, box, float(glyphs.score), 1, weakest)
+
+
+def _code_under_label(pt: PageText) -> _LineReading | None:
+    """When no code was read on the sheet but its label was: the first printed line under the
+    label, found by its ink (`line.line_under`), read alone as a code's line is. Tesseract's
+    layout analysis may skip a code in a frame that hugs it (the frame taken for a picture) though
+    the line alone reads. None when there is no label, no line under it, or nothing code-like
+    (18 to 26 letters and digits) read on it."""
+    box = label_box(pt.words())
+    if box is None:
+        return None
+    found = line_under(pt.image, box)
+    if found is None:
+        return None
+    reading = _read_code_crop(pt, *found, raw="", weakest=None)
+    if reading.found is None or not 18 <= len(reading.found.code) <= 26:
+        return None
+    return reading
 
 
 def _read_again_without_barcodes(pt: PageText, found: PhotoCode | None, dated: bool, barcodes: list[str]) -> bool:

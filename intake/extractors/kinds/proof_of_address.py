@@ -4,6 +4,7 @@ win over the print; a code alone, with no print around it, is a proof of address
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from intake.documents import Finding, PageRead
@@ -60,9 +61,31 @@ def read(ctx: PageContext) -> None:
             candidates = by_lines
             fields["issue_date"] = used.date.isoformat()
     page.evidence["date_candidates"] = dates_evidence(candidates, used)
+    if fields.get("holder_name"):
+        fields["holder_name"] = after_inner_title(fields["holder_name"])
     if docs:
         _with_code(page, fields, docs[0])
     page.fields = fields
+
+
+#: A title that opens a name (the bare M, MR and DR left out: they may be initials). Found inside a
+#: holder's name, after other words, it says that the OCR joined to the name a word printed before
+#: it on the same row (a label or a neighbour column's word: "ELLE MME LE GOFF CHLOÉ").
+_INNER_TITLE = re.compile(r"\s(?:MONSIEUR|MADAME|MADEMOISELLE|MLLE|MELLE|MME|MMES)\.?\s+(?=\S)", re.I)
+_COUPLE_WORDS = {"M", "MR", "MME", "MMES", "MLLE", "MELLE", "MONSIEUR", "MADAME", "MADEMOISELLE", "DR", "ET", "OU", "&"}
+
+
+def after_inner_title(name: str) -> str:
+    """The holder's name from its title on, when other words came before the title: 'ELLE MME LE
+    GOFF CHLOÉ' -> 'LE GOFF CHLOÉ'. A couple's titles ('M. ET MME DUPONT') are the name's own."""
+    m = _INNER_TITLE.search(name or "")
+    if not m:
+        return name
+    before = name[:m.start()].replace(".", " ").upper().split()
+    if any(w in _COUPLE_WORDS for w in before):
+        return name
+    rest = name[m.end():].strip()
+    return rest if len(rest.split()) >= 2 else name
 
 
 def _with_code(page: PageRead, fields: dict[str, Any], doc) -> None:

@@ -192,39 +192,141 @@ def upright(image: np.ndarray, ask_osd: bool = True) -> tuple[np.ndarray, Orient
     return out, Orientation(rotation=rotation, skew=skew, source=source)
 
 
+#: A photo's border this bright all round is a scan's white margin: no sheet to look for.
+SCAN_BORDER = 170
+#: The bright region fills at least this share of its convex hull when it is one sheet: less, and
+#: other things as bright as paper (papers under it, a sticky note) are merged with it.
+HULL_FILL = 0.95
+#: Long over short side of a whole sheet seen from above (A4 1.41, letter 1.29, photo prints 1.43
+#: and 1.5), with room for foreshortening.
+SHEET_RATIOS = (1.15, 1.75)
+#: A bright class covering more than this share of the picture's border holds the table too.
+BRIGHT_BORDER = 0.5
+#: Pixels (at 800 px) by which the cut region is thinned: the strips of a ruled paper under the
+#: sheet, between its lines, are thinner, and part from the sheet.
+CUT_THINNING = 5
+
+
+def _border_median(image: np.ndarray, depth: int) -> float:
+    """Median brightness of the image's outer `depth` pixels, from the full image's strips (no
+    conversion or reduction of the whole image: a scan is told from a photo at once)."""
+    strips = [image[:depth], image[-depth:], image[:, :depth], image[:, -depth:]]
+    return float(np.median(np.concatenate([gray(np.ascontiguousarray(s)).ravel() for s in strips])))
+
+
 def find_paper(image: np.ndarray) -> np.ndarray | None:
     """The 4 corners (tl, tr, br, bl) of a sheet or card photographed on a darker background, or
-    None when the image is already the sheet (a scan) or no clear quadrilateral stands out."""
-    g = gray(image)
-    small, scale = _reduced(g, 800)
-    h, w = small.shape
-    border = np.concatenate([small[:4].ravel(), small[-4:].ravel(), small[:, :4].ravel(), small[:, -4:].ravel()])
-    if float(np.median(border)) > 170:
+    None when the image is already the sheet (a scan) or no clear quadrilateral stands out.
+
+    The sheet is the largest bright region. Other papers or a sticky note under it are as bright
+    and merge with it: then the region no longer fills its convex hull, and it is cut along the
+    edges of the picture (the sheet's border against a paper under it is a step of brightness and
+    a shadow), and the largest piece is the sheet, when it has a whole sheet's proportions (else a
+    rule or a row of photos cut the sheet itself, and the merged region is kept as before). A
+    quadrilateral round the merged region would flatten the background with the sheet, and its
+    skew be measured on the papers underneath. On a light table whose bright class reaches the
+    picture's border, the sheet is the brighter part of that class when it is one convex piece.
+    The border is checked first on the full image's strips: a scan costs no more than that."""
+    h0, w0 = image.shape[:2]
+    depth = max(4, int(round(4 * max(h0, w0) / 800)))
+    if _border_median(image, depth) > SCAN_BORDER:
         return None  # white margins all round: a scan, not a photo
+    small, scale = _reduced(gray(image), 800)
+    h, w = small.shape
     blur = cv2.GaussianBlur(small, (5, 5), 0)
-    _, bright = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15)))
-    contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    if not contours:
+    bright = _bright(blur)
+    if _border_share(bright) > BRIGHT_BORDER:
+        # a light table, and something darker on it (a keyboard): the table is of the bright
+        # class; the paper is the brightest of what is bright, when that is one convex piece
+        # (not the lit half of the table, nor two cards side by side)
+        brighter = _bright(blur, bright)
+        if _border_share(brighter) < BRIGHT_BORDER and _one_convex_piece(brighter):
+            bright = brighter
+    c = _largest_outline(bright)
+    if c is None:
         return None
-    c = max(contours, key=cv2.contourArea)
     area = cv2.contourArea(c)
     if area < 0.15 * w * h or area > 0.97 * w * h:
         return None
-    hull = cv2.convexHull(c)
-    quad = None
-    for eps in (0.02, 0.03, 0.05, 0.08):
-        approx = cv2.approxPolyDP(hull, eps * cv2.arcLength(hull, True), True)
-        if len(approx) == 4:
-            quad = approx.reshape(4, 2).astype(np.float32)
-            break
+    if area < HULL_FILL * cv2.contourArea(cv2.convexHull(c)):
+        alone = _largest_outline(_cut_along_edges(blur, bright))
+        if alone is not None and cv2.contourArea(alone) >= 0.15 * w * h:
+            quad = _hull_quad(cv2.convexHull(alone))
+            if quad is not None and _sheet_proportions(quad):
+                return _ordered(quad) / scale
+    quad = _hull_quad(cv2.convexHull(c))
     if quad is None:
         x, y, bw, bh = cv2.boundingRect(c)
         quad = np.float32([[x, y], [x + bw, y], [x + bw, y + bh], [x, y + bh]])
-    s = quad.sum(axis=1)
-    d = np.diff(quad, axis=1).ravel()
-    ordered = np.float32([quad[np.argmin(s)], quad[np.argmin(d)], quad[np.argmax(s)], quad[np.argmax(d)]])
-    return ordered / scale
+    return _ordered(quad) / scale
+
+
+def _bright(blur: np.ndarray, within: np.ndarray | None = None) -> np.ndarray:
+    """The brighter class of the picture's pixels (of those in `within` only, when given) by
+    Otsu's threshold, its print closed over."""
+    if within is None:
+        _, bright = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    else:
+        values = blur[within > 0].reshape(-1, 1)
+        t, _ = cv2.threshold(values, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        _, bright = cv2.threshold(blur, t, 255, cv2.THRESH_BINARY)
+        bright = cv2.bitwise_and(bright, within)
+    return cv2.morphologyEx(bright, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15)))
+
+
+def _one_convex_piece(mask: np.ndarray) -> bool:
+    """The mask is one region filling its convex hull (HULL_FILL), anything else in it small."""
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return False
+    areas = sorted((cv2.contourArea(c) for c in contours), reverse=True)
+    largest = max(contours, key=cv2.contourArea)
+    if len(areas) > 1 and areas[1] > 0.2 * areas[0]:
+        return False
+    return areas[0] >= HULL_FILL * cv2.contourArea(cv2.convexHull(largest))
+
+
+def _border_share(mask: np.ndarray) -> float:
+    """The share of the picture's outer rows and columns a mask covers."""
+    edge = np.concatenate([mask[0], mask[-1], mask[:, 0], mask[:, -1]])
+    return float(np.count_nonzero(edge)) / edge.size
+
+
+def _largest_outline(mask: np.ndarray) -> np.ndarray | None:
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return max(contours, key=cv2.contourArea) if contours else None
+
+
+def _cut_along_edges(blur: np.ndarray, bright: np.ndarray) -> np.ndarray:
+    """The sheet alone in a bright region merged with papers under it: the region with every edge
+    of the picture taken out of it (the sheet's border on a paper is a step of brightness and a
+    shadow; the print inside the sheet only makes holes in it), thinned so that pieces touching
+    through a gap of the edges part, and its largest piece grown back."""
+    edges = cv2.dilate(cv2.Canny(blur, 15, 40), np.ones((3, 3), np.uint8))
+    thin = np.ones((CUT_THINNING, CUT_THINNING), np.uint8)
+    cut = cv2.erode(cv2.bitwise_and(bright, cv2.bitwise_not(edges)), thin)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(cut, connectivity=4)
+    if n <= 1:
+        return cut
+    k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    return cv2.dilate((labels == k).astype(np.uint8) * 255, np.ones((CUT_THINNING + 2, CUT_THINNING + 2), np.uint8))
+
+
+def _sheet_proportions(quad: np.ndarray) -> bool:
+    """Proportions of a whole sheet (A4, letter, a photo print: long over short side 1.25 to 1.6,
+    with room for foreshortening), not of a piece of one that a rule or a row of photos cut off."""
+    a, b = _quad_sides(_ordered(quad))
+    ratio = max(a, b) / max(1.0, min(a, b))
+    return SHEET_RATIOS[0] <= ratio <= SHEET_RATIOS[1]
+
+
+def _hull_quad(hull: np.ndarray) -> np.ndarray | None:
+    """The hull simplified to 4 corners, or None when no tolerance gives 4."""
+    for eps in (0.02, 0.03, 0.05, 0.08):
+        approx = cv2.approxPolyDP(hull, eps * cv2.arcLength(hull, True), True)
+        if len(approx) == 4:
+            return approx.reshape(4, 2).astype(np.float32)
+    return None
 
 
 def flatten(image: np.ndarray, corners: np.ndarray) -> np.ndarray:
