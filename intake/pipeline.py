@@ -45,8 +45,10 @@ def usable_cores() -> int:
 
 @lru_cache(maxsize=1)
 def _page_pool() -> ThreadPoolExecutor:
-    """Pages of all pieces share one pool sized to the usable cores: tesseract is the cost."""
-    return ThreadPoolExecutor(max_workers=usable_cores(), thread_name_prefix="intake-page")
+    """Pages of all pieces share one pool sized to the usable cores (or to INTAKE_PAGE_THREADS, this
+    process's share of them under `intake worker`): tesseract is the cost."""
+    return ThreadPoolExecutor(max_workers=get_settings().page_threads or usable_cores(),
+                              thread_name_prefix="intake-page")
 
 
 def _unsupported(name: str, reason: str) -> Finding:

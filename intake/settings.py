@@ -68,6 +68,9 @@ class Settings:
     metrics_token: str = ""
     # Parallelism of the embedded (in-process) worker.
     worker_threads: int = field(default_factory=lambda: max(2, os.cpu_count() or 2))
+    # Pages read at once by one process (0: one per core it may use). `intake worker` gives each of
+    # its processes its share of the cores, so that P processes do not run P x cores page threads.
+    page_threads: int = 0
     secret_key: str = ""
     log_level: str = "WARNING"
 
@@ -112,6 +115,7 @@ def load_settings() -> Settings:
         cookie_secure=(os.environ.get("INTAKE_COOKIE_SECURE") or "auto").strip().lower(),
         metrics_token=os.environ.get("INTAKE_METRICS_TOKEN", ""),
         worker_threads=_int("INTAKE_WORKER_THREADS", max(2, os.cpu_count() or 2)),
+        page_threads=max(0, _int("INTAKE_PAGE_THREADS", 0)),
         secret_key=os.environ.get("INTAKE_SECRET_KEY", ""),
         log_level=os.environ.get("INTAKE_LOG_LEVEL", "WARNING"),
     )

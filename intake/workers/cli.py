@@ -44,6 +44,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     os.umask(0o077)  # temporary files of the readers: for the service user only
     env = dict(os.environ)
     env.update(worker_environment(args.threads, args.prefetch, args.poll_ms))
+    env.setdefault("INTAKE_PAGE_THREADS", str(page_threads_per_process(args.processes)))
     env["TMPDIR"] = str(supervisor.temp_dir(settings.data_dir))
     env.setdefault("dramatiq_prom_host", args.metrics_host)
     env.setdefault("dramatiq_prom_db", str(_fresh_metrics_dir(settings.data_dir / "worker-metrics")))
@@ -88,6 +89,16 @@ def worker_environment(threads: int, prefetch: int, poll_ms: int) -> dict[str, s
         "dramatiq_delay_queue_prefetch": str(max(10, threads * prefetch * 10)),
         "dramatiq_worker_timeout": str(max(10, poll_ms)),
     }
+
+
+def page_threads_per_process(processes: int, cores: int | None = None) -> int:
+    """Each worker process's share of the cores this host lets `intake worker` use: two processes on
+    two cores read one page at a time each (one set of tesseract engines each), not two."""
+    if cores is None:
+        from intake.pipeline import usable_cores
+
+        cores = usable_cores()
+    return max(1, cores // max(1, processes))
 
 
 def _fresh_metrics_dir(folder: Path) -> Path:
