@@ -36,13 +36,22 @@ def prepare_database() -> None:
         raise ServiceError("la base de données n'est pas à jour : lancer `intake db upgrade`")
 
 
-def start_workers() -> None:
+def start_workers(sweeper: bool = False) -> None:
     """Choose the broker the settings ask for, and make sure the actors can run: the in-process
-    worker when there is no Redis broker (with Redis, `intake worker` runs them)."""
+    worker when there is no Redis broker (with Redis, `intake worker` runs them). `sweeper`: a
+    long-running server (`intake serve`) also runs the outbox sweeper in-process."""
     from intake.workers import broker, embedded
 
     broker.configure()
-    embedded.start()
+    if embedded.start() is not None and sweeper:
+        embedded.start_sweeper()
+
+
+def stop_sweeper() -> None:
+    """Stop the in-process sweeper (a server shutting down; its worker stops at exit)."""
+    from intake.workers import embedded
+
+    embedded.stop_sweeper()
 
 
 def require_tools() -> None:

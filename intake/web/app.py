@@ -42,12 +42,14 @@ def create_app(start_workers: bool = True) -> FastAPI:
 
         service.prepare_database()
         if start_workers:
-            service.start_workers()
+            service.start_workers(sweeper=True)
         else:  # the reading is done by `intake worker`: this process only sends (by actor name)
             from intake.workers import broker
 
             broker.configure()
         yield
+        if start_workers:
+            service.stop_sweeper()
 
     app = FastAPI(
         title="intake",

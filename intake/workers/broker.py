@@ -120,13 +120,31 @@ def redis_client():
     return redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30) if url else None
 
 
+#: Ids of the messages this process put on the in-memory broker. Such a message is lost only with
+#: this process: a row whose message is not one of these was sent by a process now gone (an `intake
+#: serve` killed with work queued), and the in-process sweeper sends it again.
+_sent_here: set[str] = set()
+_sent_lock = threading.Lock()
+
+
 def send(actor_name: str, *args) -> str:
     """Send a message to an actor by its name; return its Redis message id (the Dramatiq message id
     with the in-memory broker). Raises when the broker is unreachable."""
     message = dramatiq.Message(queue_name=QUEUE_OF_ACTOR[actor_name], actor_name=actor_name, args=args,
                                kwargs={}, options={})
     message = configure().enqueue(message)
-    return (message.options or {}).get("redis_message_id") or message.message_id
+    redis_id = (message.options or {}).get("redis_message_id")
+    if redis_id:
+        return redis_id
+    with _sent_lock:
+        _sent_here.add(message.message_id)
+    return message.message_id
+
+
+def sent_by_this_process(message_id: str) -> bool:
+    """Was this message put on the in-memory broker by this process (and so not lost)?"""
+    with _sent_lock:
+        return message_id in _sent_here
 
 
 def exception_type(message_data: dict) -> str | None:

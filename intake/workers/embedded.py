@@ -9,6 +9,7 @@ database.
 from __future__ import annotations
 
 import atexit
+import logging
 import threading
 
 import dramatiq
@@ -18,8 +19,12 @@ from intake.settings import get_settings
 from intake.workers.actors import declare
 from intake.workers.broker import configure
 
+log = logging.getLogger(__name__)
+
 _lock = threading.Lock()
 _worker: dramatiq.Worker | None = None
+_sweeper: threading.Thread | None = None
+_sweeper_stop = threading.Event()
 
 
 def start() -> dramatiq.Worker | None:
@@ -108,3 +113,43 @@ def stop() -> None:
             thread.stop()
         return
     worker.stop(timeout=10_000)
+
+
+# --- the outbox sweeper of the single-machine server ---------------------------------------------
+
+
+def start_sweeper() -> None:
+    """`intake serve` without Redis: the outbox sweeper (`intake.workers.outbox.sweep`) in a thread
+    of this process, as `intake worker` runs it with Redis. Messages queued in memory by an `intake
+    serve` that was killed are gone with it; the next one sends them again once their rows are
+    older than `outbox_resend_after_s`, and gives a row to pending work that has none. Not for
+    `intake check`, whose process lives for one dossier. Idempotent."""
+    global _sweeper
+    with _lock:
+        if _sweeper is not None and _sweeper.is_alive():
+            return
+        _sweeper_stop.clear()
+        _sweeper = threading.Thread(target=_sweep_loop, name="intake-sweeper", daemon=True)
+        _sweeper.start()
+    atexit.register(stop_sweeper)
+
+
+def _sweep_loop() -> None:
+    from intake.workers.outbox import sweep
+
+    interval = get_settings().sweep_interval_s
+    while not _sweeper_stop.wait(interval):
+        try:
+            sweep()
+        except Exception:  # noqa: BLE001 - the database busy for a moment: the next pass retries
+            log.exception("outbox sweeper pass failed")
+
+
+def stop_sweeper(timeout: float = 10.0) -> None:
+    """Stop the sweeper thread (after its current pass)."""
+    global _sweeper
+    _sweeper_stop.set()
+    with _lock:
+        thread, _sweeper = _sweeper, None
+    if thread is not None and thread is not threading.current_thread():
+        thread.join(timeout)

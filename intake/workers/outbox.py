@@ -148,8 +148,8 @@ def _mark_done(session, ids: list[int]) -> None:
 
 def _alive(client, actor: str, message_id: str | None) -> bool:
     """Is this message still in Redis (ready, in flight, delayed for a retry, or dead-lettered)?"""
-    if client is None:
-        return message_id is not None  # in-process broker: lost only with its process
+    if client is None:  # in-process broker: lost with the process that sent it
+        return message_id is not None and broker.sent_by_this_process(message_id)
     if not message_id:
         return False
     queue = f"{broker.NAMESPACE}:{broker.QUEUE_OF_ACTOR[actor]}"
