@@ -325,8 +325,8 @@ def run() -> None:
 
 def quick_exit(code: int) -> None:
     """End the process without the interpreter's teardown, but with what matters at exit: the
-    output flushed and the exit handlers run (this process's temporary folder of page images
-    removed, the in-process worker stopped, the logs flushed)."""
+    output flushed, the exit handlers run (this process's temporary folder of page images
+    removed, the in-process worker stopped, the logs flushed) and the database connections closed."""
     import atexit
 
     for stream in (sys.stdout, sys.stderr):
@@ -335,6 +335,12 @@ def quick_exit(code: int) -> None:
         except (OSError, ValueError):  # a closed pipe (`intake check ... | head`)
             pass
     atexit._run_exitfuncs()  # what a normal exit runs first; the rest is memory being freed
+    db = sys.modules.get("intake.db")  # only when the verb used the database (`extract` does not)
+    if db is not None:
+        try:
+            db.close_connections()
+        except Exception:  # noqa: BLE001 - the exit status and the output are what count now
+            pass
     os._exit(code)
 
 

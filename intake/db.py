@@ -47,7 +47,20 @@ def make_engine(url: str) -> Engine:
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
-    return make_engine(url)
+    engine = make_engine(url)
+    _engines.append(engine)
+    return engine
+
+
+_engines: list[Engine] = []
+
+
+def close_connections() -> None:
+    """Close every pooled connection of this process (a quick exit skips the interpreter's own
+    teardown): SQLite then folds its write-ahead log into the database file and removes it, as at
+    a normal exit, instead of leaving recent rows in `intake.db-wal`."""
+    for engine in list(_engines):
+        engine.dispose()
 
 
 def get_engine() -> Engine:

@@ -35,13 +35,15 @@ def test_check_ends_with_its_whole_report_and_no_page_image_left(tmp_path):
     env = {"INTAKE_DATA_DIR": str(data), "INTAKE_2DDOC_CERTS": str(FIXTURES / "certs")}
     # When `intake check --json` runs as a program
     out = run_intake("check", "--json", str(dossier), env=env, timeout=300)
-    # Then the report is whole, its status gives the exit code, and nothing is left in tmp/
+    # Then the report is whole, its status gives the exit code, nothing is left in tmp/, and the
+    # database's write-ahead log was folded into it as at a normal exit
     assert "Traceback" not in out.stderr
     result = json.loads(out.stdout)
     assert result["status"] in ("incomplete", "review")
     assert any(p["file"] == "facture.pdf" for p in result["pieces"])
     assert out.returncode == 1
     assert _leftovers(data) == []
+    assert (data / "intake.db").exists() and not (data / "intake.db-wal").exists()
 
 
 def test_extract_ends_with_its_whole_output_and_no_page_image_left(tmp_path):
