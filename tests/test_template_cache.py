@@ -94,3 +94,21 @@ def test_the_mrz_templates_from_the_cache_are_the_built_ones(data_dir):
             assert np.allclose(loaded[blur], ocr._build_template_matrix(blur), atol=1e-6)
     finally:
         ocr._template_matrices.cache_clear()
+
+
+def test_the_photo_code_templates_from_the_cache_are_the_built_ones(data_dir):
+    # Given the e-photo glyph templates, built and cached by a first use
+    from intake.extractors.ephoto import code
+
+    code._TEMPLATES = None
+    built = code._templates()
+    assert list((data_dir / "cache").glob("photo-code-templates-*.npz"))
+    # When a later process loads them from the cache
+    code._TEMPLATES = None
+    try:
+        loaded = code._templates()
+        # Then the faces and both sets of glyph rows are the built ones
+        assert loaded[0] == built[0] and len(loaded[0]) >= 1
+        assert np.array_equal(loaded[1], built[1]) and np.array_equal(loaded[2], built[2])
+    finally:
+        code._TEMPLATES = None

@@ -415,12 +415,23 @@ def _soften(cells):
 
 def _templates() -> tuple:
     """(faces, sharp, soft): the glyphs of every face as unit rows, face by face in ALPHABET
-    order, as rendered and blurred. Built once per process, and kept on disk in the data folder
-    (`cache/`) so that the next processes only load them: drawing 9 faces costs ~0.2 s a process."""
+    order, as rendered and blurred. Built once per machine and kept in the data folder's cache
+    (`intake.template_cache`): drawing 9 faces costs ~0.2 s, loading them a few milliseconds."""
     global _TEMPLATES
     if _TEMPLATES is None:
-        cached = _load_cached_templates()
-        _TEMPLATES = cached if cached is not None else _store_templates(_build_templates())
+        from pathlib import Path
+
+        import numpy as np
+
+        from intake import template_cache
+
+        def build() -> dict:
+            faces, sharp, soft = _build_templates()
+            return {"faces": np.array(faces, dtype=str), "sharp": sharp, "soft": soft}
+
+        arrays = template_cache.cached_arrays("photo-code-templates", [Path(__file__), *map(Path, TEMPLATE_FONTS)],
+                                              build)
+        _TEMPLATES = (tuple(str(f) for f in arrays["faces"]), arrays["sharp"], arrays["soft"])
     return _TEMPLATES
 
 
@@ -450,62 +461,6 @@ def _build_templates() -> tuple:
     sharp = _unit_rows(stack.reshape(-1, size))
     soft = _unit_rows(_soften(stack).reshape(-1, size)) if len(stack) else sharp
     return (tuple(faces), sharp, soft)  # published whole: pages are read in threads
-
-
-def _template_cache_path():
-    """The cache file for this code, these fonts and these libraries: any change (an edit of this
-    module, a font updated, another Pillow or OpenCV) gives another name, so a stale cache is never read."""
-    import hashlib
-    import os
-    from pathlib import Path
-
-    import cv2
-    import numpy as np
-    import PIL
-
-    from intake.settings import get_settings
-
-    digest = hashlib.sha256(Path(__file__).read_bytes())
-    for path in TEMPLATE_FONTS:
-        try:
-            st = os.stat(path)
-            digest.update(f"{path}:{st.st_size}:{st.st_mtime_ns}".encode())
-        except OSError:
-            digest.update(f"{path}:-".encode())
-    digest.update(f"{PIL.__version__}:{cv2.__version__}:{np.__version__}".encode())
-    return get_settings().data_dir / "cache" / f"photo-code-templates-{digest.hexdigest()[:20]}.npz"
-
-
-def _load_cached_templates() -> tuple | None:
-    import numpy as np
-
-    try:
-        path = _template_cache_path()
-        with np.load(path, allow_pickle=False) as data:
-            return (tuple(str(f) for f in data["faces"]), data["sharp"], data["soft"])
-    except (OSError, KeyError, ValueError):
-        return None
-
-
-def _store_templates(templates: tuple) -> tuple:
-    """Write the templates for the next processes (atomically: several workers may start at once);
-    a data folder that cannot be written only costs the rebuild."""
-    import os
-    import tempfile
-
-    import numpy as np
-
-    faces, sharp, soft = templates
-    try:
-        path = _template_cache_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".templates-", suffix=".npz")
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, faces=np.array(faces, dtype=str), sharp=sharp, soft=soft)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-    return templates
 
 
 @dataclass(frozen=True)
