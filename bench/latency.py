@@ -6,7 +6,8 @@ Every `intake check` runs pinned to one core (`taskset -c CORE`, OMP_THREAD_LIMI
 folder (database migrated, templates cached: a school's machine after its first dossier), end to
 end: process start, imports, storing, reading, verdict, exit. Dossiers, built from fixtures/corpus:
 
-- sample: fixtures/sample (5 pieces, 5 pages);
+- no piece: the sample's dossier.json alone (the fixed cost of a check);
+- sample: fixtures/sample (5 files, 6 pages);
 - 3 pieces: fixtures/corpus/001-complete_adult;
 - 8 pieces: the sample plus three pieces of 002-complete_young;
 - bill, 1 page / 10 pages: the sample's dossier.json with one bill, or ten bills in one PDF
@@ -54,7 +55,12 @@ def build_dossiers(work: Path) -> dict[str, Path]:
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    out = {"sample": SAMPLE, "3 pieces": CORPUS / "001-complete_adult"}
+    out = {}
+    empty = work / "no-piece"
+    empty.mkdir()
+    shutil.copy(SAMPLE / "dossier.json", empty / "dossier.json")
+    out["no piece"] = empty
+    out.update({"sample": SAMPLE, "3 pieces": CORPUS / "001-complete_adult"})
     eight = work / "pieces-8"
     shutil.copytree(SAMPLE, eight)
     for name in EXTRA_PIECES:
@@ -98,6 +104,25 @@ def run_check(folder: Path, env: dict[str, str], core: int) -> tuple[float, floa
         raise SystemExit(f"intake check {folder} a échoué ({proc.returncode}) : {proc.stderr[-500:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu, json.loads(proc.stdout)
+
+
+#: What every `intake check` loads before it reads a page, and nothing else: the interpreter, the
+#: libraries of the stack, libtesseract with its French engine.
+STACK_ONLY = ("import sqlalchemy.orm, numpy, cv2, PIL.Image, dramatiq, zxingcpp\n"
+              "from intake.tools import tesseract\n"
+              "tesseract.Engine('fra')")
+
+
+def stack_seconds(env: dict[str, str], core: int, runs: int) -> float:
+    """The least CPU time, over `runs` runs, of a process that only loads the stack (STACK_ONLY)."""
+    best = float("inf")
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(["taskset", "-c", str(core), sys.executable, "-c", STACK_ONLY], env=env, check=True,
+                       capture_output=True, timeout=300, cwd=env.get("PYTHONPATH", str(ROOT)))
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        best = min(best, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+    return best
 
 
 def floor_seconds(folder: Path, result: dict) -> float:
@@ -177,13 +202,17 @@ def main() -> int:
     print(f"{'dossier':<16}{'files':>6}{'pages':>6}{'wall s':>9}{'(min-max)':>14}{'CPU s':>8}"
           f"{'floor s':>9}{'wall/floor':>11}{'CPU/floor':>10}")
     for name, pieces, pages, wall, cpu, floor, lo, hi in rows:
-        ratios = [f"{v / floor:.1f}" if floor > 0 else "-" for v in (wall, cpu)]
+        ratios = [f"{v / floor:.1f}" if floor >= 0.005 else "-" for v in (wall, cpu)]
         print(f"{name:<16}{pieces:>6}{pages:>6}{wall:>9.2f}{f'({lo:.2f}-{hi:.2f})':>14}{cpu:>8.2f}"
               f"{floor:>9.2f}{ratios[0]:>11}{ratios[1]:>10}")
     by_name = {r[0]: r for r in rows}
     one, ten = by_name["bill, 1 page"], by_name["bill, 10 pages"]
     print(f"cost per extra page (bill, 10 pages - 1 page) / 9: wall {(ten[3] - one[3]) / 9:.2f} s, "
           f"CPU {(ten[4] - one[4]) / 9:.2f} s, floor {(ten[5] - one[5]) / 9:.2f} s")
+    stack = stack_seconds(env, args.core, args.runs)
+    print(f"fixed cost: a dossier with no piece {by_name['no piece'][4]:.2f} s CPU; the stack alone (Python, "
+          f"SQLAlchemy, NumPy, OpenCV, Pillow, Dramatiq, zxing-cpp imported, libtesseract's French engine "
+          f"loaded, nothing read) {stack:.2f} s CPU, least of {args.runs}")
     return 0
 
 
