@@ -97,7 +97,6 @@ def read_page(image: np.ndarray, page_number: int, _codes: list | None = None) -
 
     pt = prepare(g)
     card = pt.card_shaped
-    from_card = False  # read from one card found among papers in a photo (see _text_evidence)
     if card:
         pt.read(0.0, 1.0, psm=11)
     else:
@@ -118,7 +117,6 @@ def read_page(image: np.ndarray, page_number: int, _codes: list | None = None) -
         photographed = certificates.read_photographed_cards(image, want="driving_licence")
         if photographed is not None:
             pt, result = photographed
-            from_card = True
     if text_first and not _surely_printed_kind(result) and _settled_by_mrz(page, g, image.shape, started):
         return page  # an identity document copied on an A4 page
 
@@ -133,7 +131,7 @@ def read_page(image: np.ndarray, page_number: int, _codes: list | None = None) -
     if reader is not None:
         reader(PageContext(page=page, text=pt, image=image, dates=find_dates(pt.text), address_codes=docs,
                            card=card))
-    _text_evidence(page, pt, confirm_all=from_card or bool(page.evidence.pop("read_from_card", False)))
+    _text_evidence(page, pt)
     page.evidence["ocr_coverage"] = round(pt.covered, 2)
     page.evidence["orientation"] = {"rotation": pt.rotation, "skew": round(pt.skew, 2), "flattened": pt.flattened}
     log.debug("page %d: %s (%.2f) in %.2f s", page_number, page.kind, page.confidence, time.perf_counter() - started)
@@ -213,7 +211,7 @@ def _looks_garbled(pt: PageText) -> bool:
 UNCONFIRMED_ON_CARD = 0.4
 
 
-def _text_evidence(page: PageRead, pt: PageText, confirm_all: bool = False) -> None:
+def _text_evidence(page: PageRead, pt: PageText) -> None:
     """Evidence of every field read from the OCR text (those a 2D-Doc or a barcode gave have
     theirs already). Read a second time, alone: the values a refusal could rest on, and the key
     values read with doubt (two readings agreeing make a doubtful value a sure one; a region is read
@@ -222,14 +220,13 @@ def _text_evidence(page: PageRead, pt: PageText, confirm_all: bool = False) -> N
     found = evidence_mod.text_evidence(pt, page.fields, page.page, skip=known)
     doubtful = [n for n in key_field_names(page.kind)
                 if n in found and float(found[n].get("confidence") or 0.0) < KEY_MIN_CONFIDENCE]
-    if confirm_all:
+    if pt.from_card:
         # A card found and flattened among other papers in a photo is the least sure reading there
-        # is (a newly enabled fallback): each of its key values counts only when a second reading
-        # of its box gives it again.
+        # is: each of its key values counts only when a second reading of its box gives it again.
         doubtful = [n for n in key_field_names(page.kind) if n in found]
     again = tuple(dict.fromkeys([*REREAD.get(page.kind, ()), *doubtful]))
     evidence_mod.confirm_by_rereading(pt, page.kind, page.fields, found, again)
-    if confirm_all:
+    if pt.from_card:
         for name in doubtful:
             entry = found[name]
             if int(entry.get("readings") or 1) < 2 and not entry.get("protected"):

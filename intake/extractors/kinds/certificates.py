@@ -52,11 +52,10 @@ def read_licence(ctx: PageContext) -> None:
     the front is read again card by card (the licence among other papers, or copied with its back
     on an A4 page)."""
     _read_licence_page(ctx)
-    if _front_lacks(ctx.page) and _front_in_sight(ctx):
+    if _front_lacks(ctx.page) and not ctx.text.from_card and _front_in_sight(ctx):
         found = read_photographed_cards(ctx.image, want="driving_licence")
         if found is not None and _front_count(found[0]) > _front_count_of(ctx.page):
             adopt(ctx.text, found[0])
-            ctx.page.evidence["read_from_card"] = True  # its key values confirmed by a second reading
             ctx.page.text = ctx.text.text
             ctx.dates = find_dates(ctx.text.text)
             ctx.page.evidence.get("fields", {}).pop("holder_name", None)  # of the first reading
@@ -309,6 +308,7 @@ def read_card(image: np.ndarray, quad: np.ndarray) -> tuple[PageText, classify_m
     flat, _ = flatten_card(gray(image), quad, long_side=CARD_SIDE)
     pt = prepare(flat)
     pt.flattened = True
+    pt.from_card = True
     pt.read(0.0, 1.0, psm=11)
     return pt, classify_mod.classify_text(pt.text, card_shaped=True)
 

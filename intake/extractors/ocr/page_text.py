@@ -53,6 +53,9 @@ class PageText:
     #: The size factor from the page as rendered (after flattening) to `image`: boxes are divided by
     #: it to be given in the rendered page's pixels.
     scale: float = 1.0
+    #: Read from one card found among other papers in a photo (the least sure reading: its key
+    #: values count only when a second reading of their box agrees).
+    from_card: bool = False
 
     @property
     def aspect(self) -> float:
