@@ -73,9 +73,13 @@ def test_a_message_this_server_queued_itself_is_never_taken_for_lost(migrated, m
     broker.configure()
     dossier_id = units.create_dossier(parse_declared(base_declared()))
     upload_id = units.add_upload(dossier_id, "blank.png", io.BytesIO(_png()))
-    mine = broker.send("read_upload", upload_id, "upload")
-    # When the sweeper asks whether each message is still somewhere (no Redis: client None)
-    # Then this process's own is (it waits in this process's queue or runs in it), the other is lost
-    assert outbox._alive(None, "read_upload", mine) is True
-    assert outbox._alive(None, "read_upload", "lost-with-its-process") is False
-    assert outbox._alive(None, "read_upload", None) is False
+    stub = broker.configure()
+    try:
+        mine = broker.send("read_upload", upload_id, "upload")
+        # When the sweeper asks whether each message is still somewhere (no Redis: client None)
+        # Then this process's own is (it waits in this process's queue or runs in it), the other is lost
+        assert outbox._alive(None, "read_upload", mine) is True
+        assert outbox._alive(None, "read_upload", "lost-with-its-process") is False
+        assert outbox._alive(None, "read_upload", None) is False
+    finally:
+        stub.flush_all()  # no message of this test's database left for the next test's worker
