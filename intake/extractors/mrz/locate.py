@@ -43,14 +43,18 @@ def _rotate_quarter(image: np.ndarray, quarter: int) -> np.ndarray:
     return image if quarter == 0 else cv2.rotate(image, cv2.ROTATE_90_CLOCKWISE)
 
 
-def _line_boxes(small: np.ndarray) -> list[tuple[tuple[float, float], float, float, float]]:
-    """Long thin text-line blobs in a (downscaled, horizontal) gray image."""
+def _line_boxes(small: np.ndarray, boost: float = 1.0) -> list[tuple[tuple[float, float], float, float, float]]:
+    """Long thin text-line blobs in a (downscaled, horizontal) gray image. With `boost` over 1 only
+    the darker cores of the glyphs count: a shake smears the glyphs of neighbouring lines into one
+    another, and their cores stay apart."""
     h, w = small.shape
     k = max(15, (max(h, w) // 45) | 1)
     blackhat = cv2.morphologyEx(small, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     thr, binary = cv2.threshold(blackhat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     if thr < 20:
-        _, binary = cv2.threshold(blackhat, 20, 255, cv2.THRESH_BINARY)
+        thr, binary = cv2.threshold(blackhat, 20, 255, cv2.THRESH_BINARY)
+    if boost != 1.0:
+        _, binary = cv2.threshold(blackhat, min(250.0, thr * boost), 255, cv2.THRESH_BINARY)
     n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     heights = [s[3] for s in stats[1:] if 4 <= s[3] <= 80 and s[2] <= 3 * s[3] and s[4] >= 8]
     if len(heights) < 20:
@@ -116,15 +120,15 @@ def _group(boxes, scale: float, quarter: int, width: float = 0.0) -> list[Band]:
     return bands
 
 
-def find_bands(gray: np.ndarray, limit: int = 4) -> list[Band]:
-    """MRZ candidates on a gray page, best first."""
+def find_bands(gray: np.ndarray, limit: int = 4, boost: float = 1.0) -> list[Band]:
+    """MRZ candidates on a gray page, best first (`boost`: see `_line_boxes`)."""
     h, w = gray.shape[:2]
     scale = min(1.0, _WORK_SIZE / max(h, w))
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
     bands: list[Band] = []
     for quarter in (0, 90):
         turned = _rotate_quarter(small, quarter)
-        bands.extend(_group(_line_boxes(turned), scale, quarter, float(turned.shape[1])))
+        bands.extend(_group(_line_boxes(turned, boost), scale, quarter, float(turned.shape[1])))
     bands.sort(key=lambda b: -b.score)
     # Paragraphs of ordinary print make many 3-line bands, which score above any 2-line one: the
     # best bands of each size are kept, so that a 2-line MRZ among printed papers is not crowded out.

@@ -158,6 +158,43 @@ def _probe(page: np.ndarray, band: Band) -> _Probe:
     return _Probe(band, ink, rows, counts, line)
 
 
+def _line_ends(line) -> tuple[np.ndarray, np.ndarray]:
+    """Left and right ends of a line's middle row."""
+    a = np.radians(line.angle)
+    d = np.array([np.cos(a), np.sin(a)]) * line.length / 2.0
+    c = np.array(line.center, float)
+    return c - d, c + d
+
+
+def _probe_rectified(page: np.ndarray, band: Band) -> _Probe | None:
+    """The band's first line read, with the band's own quadrilateral (the ends of its first and
+    last lines, which an MRZ prints edge to edge) mapped to a rectangle: a card photographed at an
+    angle narrows its band towards one end and leans its glyphs, which a rotation does not undo."""
+    first_l, first_r = _line_ends(band.lines[0])
+    last_l, last_r = _line_ends(band.lines[-1])
+    h = float(np.median([ln.height for ln in band.lines]))
+    f = _TARGET_CAP / max(h, 1.0)
+    length = float(np.mean([ln.length for ln in band.lines])) * f
+    span = float(np.linalg.norm((last_l + last_r) / 2 - (first_l + first_r) / 2)) * f
+    if span < _TARGET_CAP:
+        return None
+    margin = 1.5 * h * f
+    src = np.float32([first_l, first_r, last_r, last_l])
+    dst = np.float32([[margin, margin], [margin + length, margin], [margin + length, margin + span],
+                      [margin, margin + span]])
+    m = cv2.getPerspectiveTransform(src, dst)
+    out_w, out_h = int(length + 2 * margin), int(span + 2 * margin)
+    crop = cv2.warpPerspective(page, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    rows = []
+    for ln in band.lines:
+        y = cv2.perspectiveTransform(np.float32([[ln.center]]), m)[0, 0, 1]
+        rows.append(float(y))
+    ink = ink_map(crop)
+    counts = _line_counts(band)
+    line = _read_line_at(ink, rows[0], counts[0], blurred=False)
+    return _Probe(band, ink, rows, counts, line)
+
+
 def _read_band(page: np.ndarray, band: Band, probed: _Probe | None = None) -> MrzResult | None:
     probed = probed or _probe(page, band)
     ink, rows, counts, probe = probed.ink, probed.rows, probed.counts, probed.line
@@ -242,14 +279,14 @@ RETRY_BANDS = 8
 RETRY_SIDE = 1800
 
 
-def _read_gray(gray: np.ndarray, max_bands: int = MAX_BANDS) -> MrzResult | None:
+def _read_gray(gray: np.ndarray, max_bands: int = MAX_BANDS, boost: float = 1.0) -> MrzResult | None:
     """The best MRZ of a gray image (any quarter turn, a few degrees of skew), or None."""
     best: MrzResult | None = None
     pages: dict[int, np.ndarray] = {}
     probes: list[tuple[float, Band, _Probe | None]] = []
     # Bands of a paragraph overlap (lines 1-3, 2-4, 2-3...): a first line is probed once.
     by_first_line: dict[tuple, _Probe] = {}
-    for band in find_bands(gray, limit=max_bands):
+    for band in find_bands(gray, limit=max_bands, boost=boost):
         if band.quarter not in pages:
             pages[band.quarter] = rotate_quarter(gray, band.quarter)
         first = band.lines[0]
@@ -266,7 +303,18 @@ def _read_gray(gray: np.ndarray, max_bands: int = MAX_BANDS) -> MrzResult | None
             continue  # ordinary print read as MRZ characters: no document code, no state, no fillers
         best = _better(best, result)
         if best is not None and best.valid:
-            break
+            return best
+    # No band read valid: each read again with its perspective undone (a card photographed at an
+    # angle), 3-line bands first; bands of ordinary print were left out by their probe already.
+    for _score, band, _probed in sorted(probes, key=lambda p: len(p[1].lines) != 3):
+        rectified = _probe_rectified(pages[band.quarter], band)
+        if rectified is None or rectified.score < MIN_BAND_SCORE:
+            continue
+        result = _read_band(pages[band.quarter], band, rectified)
+        if result is not None and plausible_mrz(result):
+            best = _better(best, result)
+            if best.valid:
+                break
     return best
 
 
@@ -315,33 +363,78 @@ def _rebase(result: MrzResult, to_page: np.ndarray, read_shape: tuple[int, ...],
     return result
 
 
-def _read_photographed(gray: np.ndarray) -> MrzResult | None:
-    """Second look at a photo: the card found and flattened (perspective corrected), or, when no
-    card stands out, the photo turned by 30 degrees either way, so that the band's lines come
-    within the locator's reach (20 degrees about a quarter turn) whatever the card's angle."""
-    corners = find_card(gray)
-    if corners is not None:
-        flat, to_flat = flatten_card(gray, corners, long_side=1400)
-        result = _read_gray(flat, RETRY_BANDS)
-        return _rebase(result, np.linalg.inv(to_flat), flat.shape, gray.shape) if result is not None else None
+#: Threshold boost of the locator's second look at a photo (see `locate._line_boxes`): a shake
+#: across the lines smears their glyphs into one another, and only the glyphs' darker cores keep
+#: the lines apart.
+CORE_BOOST = 1.6
+#: Long side a card found among papers is flattened to before its band is looked for.
+CARD_LONG_SIDE = 1000
+#: Card-shaped outlines of a photo flattened and read, largest first (an identity card and its
+#: other side, or a passport page beside a card).
+MAX_CARDS = 2
+
+
+def _read_flat(gray: np.ndarray, corners: np.ndarray, boosts: tuple[float, ...] = (1.0,)) -> MrzResult | None:
+    """The card inside `corners` flattened and read (the band looked for at each of `boosts` in
+    turn, until one reads valid), its result given in the photo's pixels."""
+    flat, to_flat = flatten_card(gray, corners, long_side=CARD_LONG_SIDE)
     best: MrzResult | None = None
-    h, w = gray.shape[:2]
-    scale = min(1.0, RETRY_SIDE / max(h, w))  # a card's band stays legible at this size
-    for angle in (30.0, -30.0):
-        m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
-        cos, sin = abs(m[0, 0]), abs(m[0, 1])  # scaled
-        out_w, out_h = int(h * sin + w * cos), int(h * cos + w * sin)
-        m[0, 2] += out_w / 2 - w / 2
-        m[1, 2] += out_h / 2 - h / 2
-        turned = cv2.warpAffine(gray, m, (out_w, out_h), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_REPLICATE)
-        result = _read_gray(turned, RETRY_BANDS)
+    for boost in boosts:
+        result = _read_gray(flat, RETRY_BANDS, boost)
         if result is not None:
-            back = np.linalg.inv(np.vstack([m, [0.0, 0.0, 1.0]]))
-            best = _better(best, _rebase(result, back, turned.shape, gray.shape))
+            best = _better(best, _rebase(result, np.linalg.inv(to_flat), flat.shape, gray.shape))
         if best is not None and best.valid:
             break
     return best
+
+
+def _read_photographed(gray: np.ndarray) -> MrzResult | None:
+    """Second look at a photo: the card found and flattened (perspective corrected), or, when no
+    card stands out, the photo turned by 30 degrees either way, so that the band's lines come
+    within the locator's reach (20 degrees about a quarter turn) whatever the card's angle. Then,
+    for a photo with no valid band yet (a card among papers, shaken): the lines looked for by the
+    glyphs' cores on the photo, then on the largest card-shaped outlines flattened in turn."""
+    best: MrzResult | None = None
+    corners = find_card(gray)
+    if corners is not None:
+        best = _read_flat(gray, corners)
+    else:
+        h, w = gray.shape[:2]
+        scale = min(1.0, RETRY_SIDE / max(h, w))  # a card's band stays legible at this size
+        for angle in (30.0, -30.0):
+            m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
+            cos, sin = abs(m[0, 0]), abs(m[0, 1])  # scaled
+            out_w, out_h = int(h * sin + w * cos), int(h * cos + w * sin)
+            m[0, 2] += out_w / 2 - w / 2
+            m[1, 2] += out_h / 2 - h / 2
+            turned = cv2.warpAffine(gray, m, (out_w, out_h), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_REPLICATE)
+            result = _read_gray(turned, RETRY_BANDS)
+            if result is not None:
+                back = np.linalg.inv(np.vstack([m, [0.0, 0.0, 1.0]]))
+                best = _better(best, _rebase(result, back, turned.shape, gray.shape))
+            if best is not None and best.valid:
+                break
+    if best is not None and best.valid:
+        return best
+    best = _better(best, _read_gray(gray, RETRY_BANDS, CORE_BOOST))
+    if best is not None and best.valid:
+        return best
+    from intake.extractors.kinds.certificates import card_quads  # (lazy: the kinds import the readers)
+
+    for quad in card_quads(gray, MAX_CARDS):
+        seen = corners is not None and _same_quad(quad, corners)  # flattened and read plainly already
+        best = _better(best, _read_flat(gray, quad, (CORE_BOOST,) if seen else (1.0, CORE_BOOST)))
+        if best is not None and best.valid:
+            break
+    return best
+
+
+def _same_quad(a: np.ndarray, b: np.ndarray) -> bool:
+    """Two outlines of the same card (corners within a tenth of its size)."""
+    size = float(np.linalg.norm(np.asarray(a[0], float) - np.asarray(a[2], float)))
+    return all(float(np.min(np.linalg.norm(np.asarray(b, float) - np.asarray(p, float), axis=1))) <= 0.1 * size
+               for p in a)
 
 
 def _photographed(gray: np.ndarray) -> bool:
