@@ -10,7 +10,10 @@ applied. What the layout does allow, and is used, in this order (page.py):
 - The code is printed on one line of its own: the line is cut into glyphs (a monospaced pitch
   splits touching ones) and each glyph is matched against A-Z 0-9 templates of common faces; when
   a face matches the whole line well, the glyphs decide (a dotted or slashed zero is a 0, a plain
-  ring an O, a serifed I an I). No language model, so no inserted or swapped characters.
+  ring an O, a serifed I an I). No language model, so no inserted or swapped characters. The
+  face is sought with the glyphs' widths as printed, condensed and stretched, and the line then
+  read at a few cap heights, so that a face whose digits stand taller than its capitals (OCR-B:
+  its 0 taller than its O) is matched at its own scale whatever the line's mix of characters.
   A glyph matching two characters about as well is settled by the other readings of the line, or
   left in doubt (vote.py); O against 0 by the middle of the ring when the face marks its zeros.
 - Otherwise the line is read alone by tesseract restricted to A-Z 0-9, then `zero_or_o` settles
@@ -358,9 +361,10 @@ def _cap_line(boxes, cap: int):
     return lambda x: slope * x + intercept
 
 
-def _cells(g, boxes) -> list:
-    """Each glyph scaled so the line's cap height is CAP_PX, on a white cell, aligned on the line's
-    cap top (so a descender or a small glyph keeps its place)."""
+def _cells(g, boxes, cap: float | None = None, widen: float = 1.0) -> list:
+    """Each glyph scaled so the line's cap height (`cap`, else the median glyph height) is CAP_PX,
+    on a white cell, aligned on the line's cap top (so a descender or a small glyph keeps its
+    place); `widen` scales their widths too (a line printed condensed to fit its box)."""
     import cv2
     import numpy as np
 
@@ -369,14 +373,15 @@ def _cells(g, boxes) -> list:
     paper, ink = float(np.percentile(g, 90)), float(np.percentile(g, 2))
     if paper - ink > 20 and (paper < 250 or ink > 5):
         g = np.clip((g.astype(np.float32) - ink) * (255.0 / (paper - ink)), 0, 255).astype(np.uint8)
-    heights = sorted(b[3] for b in boxes)
-    cap = heights[len(heights) // 2] or 1
+    if cap is None:
+        heights = sorted(b[3] for b in boxes)
+        cap = heights[len(heights) // 2] or 1
     line_top = _cap_line(boxes, cap)
     f = CAP_PX / cap
     cells = []
     for x, y, w, h in boxes:
         glyph = g[y:y + h, x:x + w]
-        gw, gh = max(1, int(round(w * f))), max(1, int(round(h * f)))
+        gw, gh = max(1, int(round(w * f * widen))), max(1, int(round(h * f)))
         glyph = cv2.resize(glyph, (min(gw, CELL_W - 2), min(gh, CELL_H - 2)), interpolation=cv2.INTER_AREA)
         cell = np.full((CELL_H, CELL_W), 255, np.uint8)
         top = int(round((y - line_top(x + w / 2)) * f)) + (CELL_H - CAP_PX) // 2
@@ -472,6 +477,7 @@ class GlyphReading:
     face: str  # the font file of the face
     second: str  # each glyph's runner-up character
     margins: tuple[float, ...]  # each glyph's match to its best character minus to its runner-up
+    fit: float = 0.0  # mean match of the glyphs to the face, blurred: what the face is chosen by
 
     def ambiguous(self, margin: float) -> list[int]:
         """Glyphs whose two best characters match about as well (O and D, 0 and O in a blurred bold
@@ -490,31 +496,83 @@ def read_glyphs_ranked(line) -> GlyphReading:
     """The line read glyph by glyph, with each glyph's runner-up and margin.
 
     Every glyph is matched with every template of every face at every shift of up to _SHIFT px,
-    in one matrix product."""
+    in one matrix product, its width scaled as printed and by each of `_WIDENS` (a vendor prints
+    its code condensed or stretched to fit a box: a bold mono stretched by a tenth matched a bold
+    sans better than its own face, M read N, O read D); the face and width its glyphs match best
+    are kept. The line is then read again by that face at a few cap heights around the median
+    glyph height, the one its glyphs match best kept (`_SCALES`): the median height of a code
+    line depends on its mix of characters (OCR-B prints its digits taller than its capitals, a
+    code of many digits looked small beside the templates and its zeros then matched the shorter
+    O), and a glyph of 19 px is measured to a pixel. The trust in the face is its match at the
+    median height (a cap height chosen for its match would raise it)."""
+    import cv2
+    import numpy as np
+
+    g = line if line.ndim == 2 else cv2.cvtColor(line, cv2.COLOR_BGR2GRAY)
+    boxes = glyph_boxes(g)
+    faces = _templates()[0]
+    if not boxes or not faces:
+        return GlyphReading("", 0.0, "", "", ())
+    first, fits = _match_line(g, boxes, None, range(len(faces)), sharp=False)
+    widen = 1.0
+    likely = [int(i) for i in np.argsort(-fits)[:_WIDEN_FACES]]  # other widths: the likeliest faces only
+    for w in _WIDENS:
+        again, _ = _match_line(g, boxes, None, likely, w, sharp=False)
+        if again.fit > first.fit:
+            first, widen = again, w
+    face = faces.index(first.face)
+    first, _ = _match_line(g, boxes, None, [face], widen)  # the trust in the face, unblurred
+    median = float(sorted(b[3] for b in boxes)[len(boxes) // 2])
+    best = first
+    for scale in _SCALES:
+        again, _ = _match_line(g, boxes, median * scale, [face], widen, sharp=False)
+        if again.fit > best.fit:
+            best = again
+    return GlyphReading(best.chars, first.score, first.face, best.second, best.margins, first.fit)
+
+
+#: Cap heights tried, over the line's median glyph height: a pixel either way on a small glyph.
+_SCALES = (0.94, 0.97, 1.03, 1.06)
+#: Glyph widths tried besides the width printed, over it: condensed, stretched; by the faces that
+#: fit best as printed.
+_WIDENS = (0.88, 1.14)
+_WIDEN_FACES = 3
+
+
+def _match_line(g, boxes, cap: float | None, face_indices, widen: float = 1.0, sharp: bool = True) -> tuple:
+    """The glyphs of a line (cells at cap height `cap`, widths times `widen`) read by the face
+    given that fits them best, and each given face's fit (blurred mean match). The reading's score
+    (unblurred match) is 0 unless `sharp`."""
     import cv2
     import numpy as np
     from numpy.lib.stride_tricks import sliding_window_view
 
-    g = line if line.ndim == 2 else cv2.cvtColor(line, cv2.COLOR_BGR2GRAY)
-    boxes = glyph_boxes(g)
-    faces, sharp, soft = _templates()
-    if not boxes or not faces:
-        return GlyphReading("", 0.0, "", "", ())
+    faces, plain_rows, soft = _templates()
     padded = np.stack([cv2.copyMakeBorder(cell, _SHIFT, _SHIFT, _SHIFT, _SHIFT, cv2.BORDER_CONSTANT, value=255)
-                       for cell in _cells(g, boxes)]).astype(np.float32)
+                       for cell in _cells(g, boxes, cap, widen)]).astype(np.float32)
     n = len(boxes)
+    k = len(ALPHABET)
+    rows = np.concatenate([np.arange(f * k, (f + 1) * k) for f in face_indices])
 
     def match(cells, templates):
         # every shifted window of every cell against every template: cells x faces x glyphs, best shift
         windows = sliding_window_view(cells, (CELL_H, CELL_W), axis=(1, 2)).reshape(-1, CELL_H * CELL_W)
-        scores = _unit_rows(windows) @ templates.T
-        return scores.reshape(n, -1, templates.shape[0] // len(ALPHABET), len(ALPHABET)).max(axis=1)
+        # the templates are centred rows: a window's mean adds nothing to its dot products, so
+        # the windows are divided by their spread after the product, not centred before it
+        size = windows.shape[1]
+        spread = np.sqrt(np.maximum(np.einsum("ij,ij->i", windows, windows) - windows.sum(axis=1) ** 2 / size, 0))
+        scores = (windows @ templates.T) / np.maximum(spread, 1e-3)[:, None]
+        scores[spread < 1e-3] = 0.0  # a blank window matches nothing
+        return scores.reshape(n, -1, templates.shape[0] // k, k).max(axis=1)
 
-    blurred = match(_soften(padded), soft)  # each cell blurred once, not each of its shifts
-    face = int(np.argmax(blurred.max(axis=2).mean(axis=0)))
-    ranked = np.argsort(-blurred[:, face, :], axis=1)
-    best = blurred[np.arange(n), face, ranked[:, 0]]
-    runner = blurred[np.arange(n), face, ranked[:, 1]]
-    plain = match(padded, sharp[face * len(ALPHABET):(face + 1) * len(ALPHABET)])[:, 0, :].max(axis=1)
-    return GlyphReading("".join(ALPHABET[i] for i in ranked[:, 0]), float(plain.mean()), faces[face],
-                        "".join(ALPHABET[i] for i in ranked[:, 1]), tuple(float(m) for m in best - runner))
+    blurred = match(_soften(padded), soft[rows])  # each cell blurred once, not each of its shifts
+    fits = blurred.max(axis=2).mean(axis=0)
+    pick = int(np.argmax(fits))
+    face = list(face_indices)[pick]
+    ranked = np.argsort(-blurred[:, pick, :], axis=1)
+    best = blurred[np.arange(n), pick, ranked[:, 0]]
+    runner = blurred[np.arange(n), pick, ranked[:, 1]]
+    score = float(match(padded, plain_rows[face * k:(face + 1) * k])[:, 0, :].max(axis=1).mean()) if sharp else 0.0
+    return GlyphReading("".join(ALPHABET[i] for i in ranked[:, 0]), score, faces[face],
+                        "".join(ALPHABET[i] for i in ranked[:, 1]), tuple(float(m) for m in best - runner),
+                        float(fits[pick])), fits

@@ -128,7 +128,7 @@ def label_box(words: list) -> tuple[int, int, int, int] | None:
     for w in words:
         if (w.text or "").strip():
             lines.setdefault((w.block, w.line), []).append(w)
-    for ws in lines.values():
+    for ws in (row for group in lines.values() for row in _rows(group)):
         folded = fold_text(" ".join(w.text for w in ws))
         if any(label in folded for label in CODE_LABELS):
             return (min(w.left for w in ws), min(w.top for w in ws),
@@ -136,21 +136,44 @@ def label_box(words: list) -> tuple[int, int, int, int] | None:
     return None
 
 
+def _rows(words: list) -> list[list]:
+    """Words of one tesseract (block, line) split into rows by height, left to right: a page read
+    in bands numbers its blocks anew in each band, so one (block, line) may hold a line of the top
+    and one of the bottom (a label's box then spanned half the sheet, and no line was under it)."""
+    rows: list[list] = []
+    for w in sorted(words, key=lambda w: w.top + w.height / 2):
+        centre = w.top + w.height / 2
+        if rows:
+            last = rows[-1][-1]
+            if abs(centre - (last.top + last.height / 2)) <= 0.6 * max(last.height, w.height):
+                rows[-1].append(w)
+                continue
+        rows.append([w])
+    return [sorted(r, key=lambda w: w.left) for r in rows]
+
+
 def line_under(gray: np.ndarray, label: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
     """(left, top, right, bottom) of the first line of print under a label, within four label
     heights, found by its ink: a frame round it (a stroke longer than 6 label heights, or taller
     than 1.6) is left out, and the line is the first run of inked rows at least 0.4 label height
     tall. None when no such line."""
+    found = lines_under(gray, label, 4)
+    return found[0] if found else None
+
+
+def lines_under(gray: np.ndarray, label: tuple[int, int, int, int], depth: int) -> list[tuple[int, int, int, int]]:
+    """(left, top, right, bottom) of each line of print under a label, within `depth` label heights,
+    top to bottom, found by their ink as `line_under` finds the first."""
     import cv2
 
     left, top, right, bottom = label
     lh = max(4, bottom - top)
     rows, cols = gray.shape[:2]
-    y0, y1 = bottom + lh // 4, min(rows, bottom + 4 * lh)
+    y0, y1 = bottom + lh // 4, min(rows, bottom + depth * lh)
     x0 = max(0, left - 2 * lh)
     region = gray[y0:y1, x0:]
     if region.size == 0:
-        return None
+        return []
     g = region if region.ndim == 2 else cv2.cvtColor(region, cv2.COLOR_BGR2GRAY)
     _, ink = cv2.threshold(g, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
@@ -158,6 +181,7 @@ def line_under(gray: np.ndarray, label: tuple[int, int, int, int]) -> tuple[int,
     keep[1:] = (stats[1:, 2] <= 6 * lh) & (stats[1:, 3] <= 1.6 * lh) & (stats[1:, 4] >= 3)
     ink = keep[labels]
     inked = np.count_nonzero(ink, axis=1) >= 2
+    found = []
     start = None
     for y, on in enumerate(list(inked) + [False]):
         if on and start is None:
@@ -165,6 +189,45 @@ def line_under(gray: np.ndarray, label: tuple[int, int, int, int]) -> tuple[int,
         elif not on and start is not None:
             if y - start >= 0.4 * lh:
                 cols_on = np.flatnonzero(ink[start:y].any(axis=0))
-                return (int(x0 + cols_on[0]), int(y0 + start), int(x0 + cols_on[-1] + 1), int(y0 + y))
+                found.append((int(x0 + cols_on[0]), int(y0 + start), int(x0 + cols_on[-1] + 1), int(y0 + y)))
             start = None
-    return None
+    return found
+
+
+#: Shears tried when a code's line is made upright (horizontal shift per row, over the row height).
+_SHEARS = tuple(round(0.04 * k, 2) for k in range(-10, 11))
+#: The least shear worth undoing, and how much sharper its columns must be than the line's as given.
+_MIN_SHEAR = 0.1
+_SHEAR_GAIN = 1.04
+
+
+def upright(crop: np.ndarray) -> np.ndarray:
+    """The crop of a code's line with its glyphs made upright when they lean: a phone photo taken
+    at a slant, once its perspective is undone, leaves a line's glyphs sheared like an italic (a
+    bold mono 7LUMOP read ZLUNDP in a sans face). The shear is the one under which the glyphs'
+    vertical strokes stack best (the columns' ink, squared and summed, is highest); the crop is
+    returned as given when that is no clear lean."""
+    import cv2
+
+    g = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    rows, cols = g.shape[:2]
+    if rows < 8 or cols < 8:
+        return g
+    _, ink = cv2.threshold(g, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    pad = int(np.ceil(max(abs(s) for s in _SHEARS) * rows / 2)) + 1
+
+    def sheared(img, shear, fill):
+        m = np.float32([[1, shear, pad - shear * rows / 2], [0, 1, 0]])
+        return cv2.warpAffine(img, m, (cols + 2 * pad, rows), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
+
+    def sharpness(shear):
+        columns = sheared(ink, shear, 0).astype(np.float32).sum(axis=0) / 255.0
+        return float(np.square(columns).sum())
+
+    scores = {s: sharpness(s) for s in _SHEARS}
+    best = max(scores, key=scores.get)
+    if abs(best) < _MIN_SHEAR or scores[best] < _SHEAR_GAIN * scores[0.0]:
+        return g
+    paper = int(np.percentile(g, 90))
+    return sheared(g, best, paper)

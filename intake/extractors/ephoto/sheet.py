@@ -5,8 +5,12 @@ the line that printed it is found by geometry (line.py), read again alone by the
 by tesseract with an A-Z 0-9 whitelist, because the free reading of a whole sheet confuses 4/A, 6/G
 and Q/O far more often. A glyph the matcher cannot tell from another is settled by the other
 readings or left in doubt (vote.py): a code is never made sure by guessing, its evidence then sends
-it to a person. When the print around a barcode was not read (its bars spoil tesseract's reading,
-barcodes.py), the page is read again with its barcodes made white.
+it to a person. The line is made upright first (a slanted photo leaves its glyphs leaning), and a
+glyph reading is in doubt too when another reading contradicts it at several characters, when the
+line runs off the image, or when its length is one no other reading gives. When the page's reading
+missed the photo's date, the lines under the code's label are read alone for it. When the print
+around a barcode was not read (its bars spoil tesseract's reading, barcodes.py), the page is read
+again with its barcodes made white.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from intake.extractors.ephoto.code import (
     FACE_MIN_SCORE,
     PhotoCode,
     find_code,
+    glyph_boxes,
     ink_extent,
     is_valid,
     normalise_code,
@@ -32,8 +37,8 @@ from intake.extractors.ephoto.code import (
     zero_or_o,
     zero_rings,
 )
-from intake.extractors.ephoto.line import clean_line, label_box, line_under, locate_code_line
-from intake.extractors.ephoto.vote import settle
+from intake.extractors.ephoto.line import clean_line, label_box, line_under, lines_under, locate_code_line, upright
+from intake.extractors.ephoto.vote import contradicts, settle
 from intake.extractors.kinds.context import PageContext
 from intake.extractors.ocr import page_text
 from intake.extractors.ocr.page_text import PageText
@@ -120,6 +125,11 @@ def read(ctx: PageContext) -> None:
                 severity="blocking" if sure else "review",
                 page=page.page,
             ))
+    if photo_date(candidates) is None:
+        under, date_evidence = _date_under_label(pt, page.page)
+        if under:
+            candidates = [*candidates, *under]
+            page.evidence.setdefault("fields", {})["photo_date"] = date_evidence.to_json()
     day = photo_date(candidates)
     if day:
         fields["photo_date"] = day
@@ -173,6 +183,8 @@ def _read_code_crop(pt: PageText, left: int, top: int, right: int, bottom: int, 
     box = [left, top, right - left, bottom - top]
     if crop.size == 0:
         return _LineReading(None, box, 0.0, 1, weakest)
+    cut = _runs_off(crop)  # (before the crop is made upright: its shear moves the glyphs off the sides)
+    crop = upright(crop)  # a slanted photo's glyphs lean like an italic: the templates stand
     glyphs = read_glyphs_ranked(crop)
     first = normalise_code(raw)
     text = page_text.read_line(clean_line(crop), CODE_ALPHABET)
@@ -182,8 +194,14 @@ def _read_code_crop(pt: PageText, left: int, top: int, right: int, bottom: int, 
     if glyphs.score >= FACE_MIN_SCORE and (is_valid(glyphs.chars) or abs(len(glyphs.chars) - len(first)) <= 1):
         others = [first, normalise_code(text)]
         settled = settle(glyphs, others, zeros=zero_rings(crop, glyphs.chars))
-        confidence = glyphs.score if not settled.unsettled else min(glyphs.score, UNSETTLED_CONFIDENCE)
         readings = 2 if settled.code in others and not settled.unsettled else 1
+        # In doubt besides: a line another reading contradicts at several characters (vote.py); a
+        # line running off the image (the page cut through a glyph, the rest of the code unseen);
+        # a code of the wrong length no other reading gives (a glyph lost or split, not a misprint).
+        doubt = settled.unsettled or any(contradicts(settled.code, other) for other in others) \
+            or cut or (not is_valid(settled.code) and all(len(o) != len(settled.code) for o in others))
+        confidence = min(glyphs.score, UNSETTLED_CONFIDENCE) if doubt else glyphs.score
+        readings = 1 if doubt else readings  # a doubt is not made good by a reading agreeing
         return _LineReading(PhotoCode(settled.code, raw, is_valid(settled.code), "glyphs"), box, confidence,
                             readings, weakest)
     found = find_code("code : " + text)
@@ -195,6 +213,15 @@ def _read_code_crop(pt: PageText, left: int, top: int, right: int, bottom: int, 
         if settled_o != found.code:
             found = PhotoCode(settled_o, found.raw, is_valid(settled_o), "text")
     return _LineReading(found, box, float(glyphs.score), 1, weakest)
+
+
+def _runs_off(crop) -> bool:
+    """Whether a glyph of the line touches the crop's left or right side: the crop leaves a margin
+    of paper beside a whole line, so the line was cut by the edge of the image (a photo's page
+    found narrower than the sheet), its last glyph cut in half and read as another character."""
+    boxes = glyph_boxes(crop)
+    cols = crop.shape[1]
+    return any(x == 0 or x + w >= cols for x, _y, w, _h in boxes)
 
 
 def _code_under_label(pt: PageText) -> _LineReading | None:
@@ -213,6 +240,34 @@ def _code_under_label(pt: PageText) -> _LineReading | None:
     if reading.found is None or not 18 <= len(reading.found.code) <= 26:
         return None
     return reading
+
+
+#: Label heights under the code's label searched for the photo's date when the page's reading missed
+#: it, and how many lines there are read at most (each is two tesseract readings).
+DATE_DEPTH = 10
+DATE_LINES = 4
+
+
+def _date_under_label(pt: PageText, page: int) -> tuple[list, evidence_mod.FieldEvidence | None]:
+    """The date candidates of the first printed line under the code's label that gives the photo's
+    date, each line read alone, and the date's evidence: tesseract's layout analysis may skip a
+    short line beside the sheet's photos ("Photo réalisée le 6 avril 2026") that reads well alone.
+    The line's words give the confidence; a second reading of the line (another language model)
+    giving the same date makes it two readings. ([], None) when no label or no such line."""
+    box = label_box(pt.words())
+    if box is None:
+        return [], None
+    for left, top, right, bottom in lines_under(pt.image, box, DATE_DEPTH)[:DATE_LINES]:
+        line_box = [left, top, right - left, bottom - top]
+        text, confidence = pt.reread_box(line_box)
+        found = find_dates(text)
+        day = photo_date(found)
+        if day:
+            again = page_text.read_line(pt.line_crop(left, top, right, bottom), "")
+            readings = 2 if evidence_mod.date_agrees(day, again) else 1
+            return list(found), evidence_mod.FieldEvidence(confidence, evidence_mod.OCR, None, page,
+                                                           evidence_mod.scale_box(line_box, pt.scale), readings)
+    return [], None
 
 
 def _read_again_without_barcodes(pt: PageText, found: PhotoCode | None, dated: bool, barcodes: list[str]) -> bool:

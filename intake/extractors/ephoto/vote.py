@@ -68,3 +68,21 @@ def settle(glyphs: GlyphReading, others: list[str], margin: float = AMBIGUOUS_MA
                 and any(o[i] == glyphs.second[i] for o in aligned):
             unsettled.append(i)
     return Settled("".join(chars), tuple(sorted(unsettled)))
+
+
+#: Characters another reading of the line may give otherwise before the glyph reading is in doubt.
+#: Measured on the family-2 tuning seeds (116, 117): a glyph reading that was right differed from
+#: the line's tesseract readings of its length at 0 or 1 character outside O/0 and I/1; a line read
+#: in a wrong face (a sheared phone photo of a bold mono face matched by a bold sans, 0.83) at 5 and 6.
+CONTRADICTED_AT = 3
+
+
+def contradicts(code: str, other: str) -> bool:
+    """Whether another reading of the line, of the same length, gives other characters than
+    `code` at CONTRADICTED_AT positions or more (O/0 and I/1 not counted: tesseract confuses them
+    in random codes). A glyph reading so contradicted fits its face badly however well its glyphs
+    match one by one: the code is then in doubt, for a person to check."""
+    if not other or len(other) != len(code):
+        return False
+    differ = sum(1 for a, b in zip(code, other) if a != b and {a, b} not in BLIND_PAIRS)
+    return differ >= CONTRADICTED_AT
