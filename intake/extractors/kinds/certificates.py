@@ -6,8 +6,15 @@ A licence is often photographed on a table with its back beside it and other pap
 copied with its back on an A4 page: the page reader then flattens the wrong quadrilateral (a sheet
 under the cards), reads the whole clutter, or loses a line of the card among the page's blocks.
 When such a page gives no complete licence front, its cards are found (card-shaped
-quadrilaterals whose sides follow edges), flattened and read one by one
-(`read_photographed_cards`): a fallback, run only when the first reading lacks a key value."""
+quadrilaterals whose sides follow edges, or bounded by four straight edges when no outline gives
+a licence front: `card_lines`), flattened and read one by one (`read_photographed_cards`): a
+fallback, run only when the first reading lacks a key value. A licence front whose field numbers
+or slashes were misread is read from the order of its lines (`licence_text`).
+
+Fail-safe (issue 16): a holder that reads like something else than a whole name
+(`holder_names.doubtful`), categories read run together, a date whose box read again alone
+gives another date, and a card's licence number that a reading made otherwise does not give
+again are kept under the key-field threshold: a person reads them."""
 
 from __future__ import annotations
 
@@ -24,9 +31,10 @@ from intake.extractors import fields as fields_mod
 from intake.extractors.dates import evidence as dates_evidence
 from intake.extractors.dates import find_dates, fold_text
 from intake.extractors.dates import pick
+from intake.extractors.kinds import card_lines, holder_names, licence_text
 from intake.extractors.kinds.context import PageContext
 from intake.extractors.ocr.orient import flatten_card
-from intake.extractors.ocr.page_text import PageText, prepare
+from intake.extractors.ocr.page_text import PageText, prepare, read_line
 from intake.extractors.quality import gray
 
 #: Rows of the categories table that make a licence page its back (the holder is on the front).
@@ -34,6 +42,9 @@ LICENCE_BACK_ROWS = 6
 #: Confidence of a surname its two readings (field 1, the machine-readable line) disagree on:
 #: under the key-field threshold, so that a person reads it.
 DISAGREED_CONFIDENCE = 0.4
+#: Confidence kept by a value read but not sure (a name that reads like a label, categories read
+#: run together, "AMB" for "AM/B"): under the key-field threshold, so that a person reads it.
+DOUBTFUL_CONFIDENCE = 0.4
 #: The key fields of a licence's front (field 9 repeats the categories of the back's table).
 LICENCE_FRONT_KEYS = ("holder_name", "licence_number", "categories")
 
@@ -42,8 +53,51 @@ def read(ctx: PageContext) -> None:
     """A certificate's fields, and the dates it was chosen from as evidence."""
     page = ctx.page
     page.fields = _fields(page.kind, ctx.text, ctx.dates)
+    if page.kind != "driving_licence":  # (a licence's names are checked once its front is complete)
+        holder_names.complete_given(page.fields, ctx.text.text)
+        for name in holder_names.doubtful(page.fields, ctx.text.text):
+            _keep_under_threshold(ctx, name)
+        _check_dates(ctx)
     used = pick(ctx.dates, "issue") or pick(ctx.dates, "exam")
     page.evidence["date_candidates"] = dates_evidence(ctx.dates, used)
+
+
+def _check_dates(ctx: PageContext) -> None:
+    """Each date read, its box read again alone: a second reading that gives another date (a 3 read
+    8, 2026 read 2076 on a blurred photo) leaves the date to a person; one that gives the same date
+    makes it a double reading. (A second reading that gives no date says nothing either way.)"""
+    page = ctx.page
+    if page.page == 0:
+        return  # the staged reader's trial on the top band (page.py, `_top_gives_all`): no evidence kept
+    for name in ("issue_date", "birth_date"):
+        value = page.fields.get(name)
+        if not value or name in page.evidence.get("fields", {}):
+            continue
+        found = evidence_mod.text_evidence(ctx.text, {name: value}, page.page)
+        entry = found.get(name) or {}
+        if not entry.get("_box"):
+            continue
+        text, confidence = ctx.text.reread_box(entry["_box"])
+        if not text:
+            continue
+        if evidence_mod.date_agrees(value, text):
+            entry["readings"] = 2
+            entry["confidence"] = round(max(float(entry.get("confidence") or 0.0), confidence), 3)
+        elif any(c.date.isoformat() != value for c in find_dates(text)):
+            entry["confidence"] = round(min(float(entry.get("confidence") or 0.0), DOUBTFUL_CONFIDENCE), 3)
+        else:
+            continue
+        page.evidence.setdefault("fields", {})[name] = evidence_mod.strip_private(found)[name]
+
+
+def _keep_under_threshold(ctx: PageContext, name: str) -> None:
+    """The evidence of a value read but not sure: its confidence kept under the key-field
+    threshold (the page's evidence step leaves a value with evidence as it is)."""
+    page = ctx.page
+    found = evidence_mod.text_evidence(ctx.text, {name: page.fields[name]}, page.page)
+    entry = evidence_mod.strip_private(found)[name]
+    entry["confidence"] = round(min(float(entry.get("confidence") or 0.0), DOUBTFUL_CONFIDENCE), 3)
+    page.evidence.setdefault("fields", {})[name] = entry
 
 
 def read_licence(ctx: PageContext) -> None:
@@ -58,7 +112,7 @@ def read_licence(ctx: PageContext) -> None:
             adopt(ctx.text, found[0])
             ctx.page.text = ctx.text.text
             ctx.dates = find_dates(ctx.text.text)
-            ctx.page.evidence.get("fields", {}).pop("holder_name", None)  # of the first reading
+            ctx.page.evidence.pop("fields", None)  # of the first reading
             # the page shows more than the face read (its back, other papers): no side to pair
             _read_licence_page(ctx, card=False)
 
@@ -95,7 +149,60 @@ def _read_licence_page(ctx: PageContext, card: bool | None = None) -> None:
         return
     page.side = "front" if (ctx.card if card is None else card) else None
     read(ctx)
+    if licence_text.complete_front(page.fields, text) | _without_marks(page.fields, text):
+        _keep_under_threshold(ctx, "categories")  # their slashes lost: left for a person
+    if "holder_name" in holder_names.doubtful(page.fields, text):
+        _keep_under_threshold(ctx, "holder_name")
+    if ctx.text.from_card and page.fields.get("licence_number") and not _number_read_again(ctx):
+        _keep_under_threshold(ctx, "licence_number")
     _check_surname(ctx)
+
+
+#: Sizes at which a card's licence number is read again, as one line of capitals and digits.
+NUMBER_SCALES = (1.0, 0.6)
+_NUMBER_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _number_read_again(ctx: PageContext) -> bool:
+    """The licence number of a card found in a photo read again the same, as one line restricted
+    to capitals and digits, at its size or reduced. The page's own second reading of its box is
+    made the same way as the first, and on a blurred card both can misread the same digit (a 9
+    read 0 twice): a reading made otherwise must agree too. (A number not traced to its words
+    cannot be read again: it is not confirmed.)"""
+    number = str(ctx.page.fields["licence_number"])
+    found = evidence_mod.text_evidence(ctx.text, {"licence_number": number}, ctx.page.page)
+    box = (found.get("licence_number") or {}).get("_box")
+    if not box:
+        return False
+    x, y, w, h = box
+    crop = ctx.text.line_crop(x, y, x + w, y + h)
+    if crop.size == 0:
+        return False
+    for factor in NUMBER_SCALES:
+        line = crop if factor == 1.0 else cv2.resize(crop, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+        if read_line(line, _NUMBER_CHARS).replace(" ", "") == number:
+            return True
+    return False
+
+
+def _without_marks(fields: dict, text: str) -> bool:
+    """The front read again from its lines with the field numbers misread before the values taken
+    off ("| S 081250363344", "L BÉRANGER"): the key values still missing, and a holder or a number
+    that is the value read again with such a mark glued before it. True when its categories
+    were found run together."""
+    plain = licence_text.without_field_marks(text)
+    if plain == "\n".join(" ".join(line.split()) for line in text.splitlines()):
+        return False
+    again = fields_mod.licence_fields(plain)
+    glued = licence_text.complete_front(again, plain)
+    for key in ("holder_name", "licence_number"):
+        was, now = str(fields.get(key) or ""), str(again.get(key) or "")
+        if now and was != now and re.sub(r"\s", "", was).endswith(re.sub(r"\s", "", now)):
+            fields[key] = now
+    taken = [key for key, value in again.items() if value and not fields.get(key)]
+    for key in taken:
+        fields[key] = again[key]
+    return glued and "categories" in taken
 
 
 def _front_lacks(page) -> bool:
@@ -137,6 +244,9 @@ CARD_SIDE = 1200
 #: Classification confidence of a card read alone at or under which its kind is not taken (the
 #: classifier gives at most this when two kinds are close).
 AMBIGUOUS = 0.6
+#: Key values of a licence's front read on a card that say its front was found (the straight-edge
+#: search is then not run: what is missing is the reading of that card, not the card).
+FRONT_FOUND = 2
 #: Width over height of an ID-1 card (1.585), with room for a tilt's foreshortening.
 CARD_RATIO = (1.35, 1.85)
 #: A card's share of the photo: a card alone fills most of it; with its back and papers, a twentieth.
@@ -285,16 +395,27 @@ def _edge_support(quad: np.ndarray, near_edge: np.ndarray) -> float:
     return min(shares)
 
 
-def card_quads(image: np.ndarray, limit: int = MAX_CARDS) -> list[np.ndarray]:
+def card_quads(image: np.ndarray, limit: int = MAX_CARDS, by_lines: bool = False) -> list[np.ndarray]:
     """Corners (tl, tr, br, bl, in `image` pixels) of the card-shaped quadrilaterals of a photo
     whose every side follows an edge, largest first, no two the same: several cards may lie side
-    by side or on papers (a card lying on a larger false outline is kept)."""
+    by side or on papers (a card lying on a larger false outline is kept). With `by_lines`, the
+    quadrilaterals bounded by four straight edges instead (`card_lines`: a card whose outline
+    opens where it lies on a paper, or whose print fills its face at the working size)."""
     edges, regions, scale = _outline_masks(image)
     near_edge = cv2.dilate(edges[-1], np.ones((7, 7), np.uint8))
-    # the edges thickened too: a card's outline with a gap where it meets a paper's edge
-    cut = _cut_out(edges[-1]) + _cut_out(cv2.dilate(edges[-1], np.ones((5, 5), np.uint8)))
-    found = [(score, quad) for score, quad in _outlined(edges, regions) + cut
-             if _edge_support(quad, near_edge) >= EDGE_SUPPORT]
+    if by_lines:
+        h, w = edges[-1].shape[:2]
+        candidates = []
+        for quad in card_lines.line_quads(edges[-1], CARD_SHARE[0], CARD_SHARE[1], CARD_RATIO):
+            quad = _ordered(quad)
+            score = _card_score(quad, w * h)
+            if score > 0:
+                candidates.append((score, quad))
+    else:
+        # the edges thickened too: a card's outline with a gap where it meets a paper's edge
+        cut = _cut_out(edges[-1]) + _cut_out(cv2.dilate(edges[-1], np.ones((5, 5), np.uint8)))
+        candidates = _outlined(edges, regions) + cut
+    found = [(score, quad) for score, quad in candidates if _edge_support(quad, near_edge) >= EDGE_SUPPORT]
     found.sort(key=lambda f: -f[0])
     kept: list[np.ndarray] = []
     for _, quad in found:
@@ -310,7 +431,17 @@ def read_card(image: np.ndarray, quad: np.ndarray) -> tuple[PageText, classify_m
     pt.flattened = True
     pt.from_card = True
     pt.read(0.0, 1.0, psm=11)
-    return pt, classify_mod.classify_text(pt.text, card_shaped=True)
+    result = classify_mod.classify_text(pt.text, card_shaped=True)
+    if result.kind == "driving_licence" and _front_count(pt) < len(LICENCE_FRONT_KEYS) and \
+            classify_mod.licence_table_rows(pt.text) < LICENCE_BACK_ROWS:
+        # sparse-text reading drops whole lines of a blurred card (its names, its number); reading
+        # it as one block of lines keeps them, with the field numbers before them misread
+        block = PageText(pt.image, rotation=pt.rotation, skew=pt.skew, flattened=True,
+                         orientation_checked=True, scale=pt.scale, from_card=True)
+        block.read(0.0, 1.0, psm=6)
+        if _front_count(block) > _front_count(pt):
+            return block, classify_mod.classify_text(block.text, card_shaped=True)
+    return pt, result
 
 
 def _front_count(pt: PageText) -> int:
@@ -318,6 +449,8 @@ def _front_count(pt: PageText) -> int:
     if classify_mod.licence_table_rows(pt.text) >= LICENCE_BACK_ROWS:
         return 0
     found = fields_mod.licence_fields(pt.text)
+    licence_text.complete_front(found, pt.text)
+    _without_marks(found, pt.text)
     return sum(1 for k in LICENCE_FRONT_KEYS if found.get(k))
 
 
@@ -326,16 +459,25 @@ def read_photographed_cards(image: np.ndarray, want: str | None = None
     """The card of a photo to read as the page: of kind `want` when given (else of any kind the
     print names surely), a licence's front before its back. None when no card reads as such."""
     best, best_key = None, None
-    for quad in card_quads(image):
-        pt, result = read_card(image, quad)
-        if result.kind == "unknown" or (want and result.kind != want) or result.confidence <= AMBIGUOUS:
-            continue
-        front = _front_count(pt) if result.kind == "driving_licence" else 0
-        key = (front, result.confidence)
-        if best_key is None or key > best_key:
-            best, best_key = (pt, result), key
-        if front == len(LICENCE_FRONT_KEYS):
-            break
+    read: list[np.ndarray] = []
+    # the cards' outlines first; the quadrilaterals of straight edges only when those gave no
+    # licence front (they cost a little more, and find what the outlines miss)
+    for by_lines in (False, True):
+        for quad in card_quads(image, by_lines=by_lines):
+            if any(_same_place(quad, q) > 0.8 for q in read):
+                continue  # the same card, found both ways
+            read.append(quad)
+            pt, result = read_card(image, quad)
+            if result.kind == "unknown" or (want and result.kind != want) or result.confidence <= AMBIGUOUS:
+                continue
+            front = _front_count(pt) if result.kind == "driving_licence" else 0
+            key = (front, result.confidence)
+            if best_key is None or key > best_key:
+                best, best_key = (pt, result), key
+            if front == len(LICENCE_FRONT_KEYS):
+                return best
+        if best is not None and (want != "driving_licence" or best_key[0] >= FRONT_FOUND):
+            break  # a licence's front found and read in part: its values are what is missing
     return best
 
 

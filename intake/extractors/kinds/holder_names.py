@@ -1,0 +1,114 @@
+"""The holder's name on a certificate: given names under a misread label, and names that are not
+sure enough to count (issue 16, fail-safe).
+
+On a phone photo the labels of a form are misread as often as the values ("Prénom(s)" read
+"Prenons)" or "Pr6nom(s)"): the given names under such a label are lost and the holder is read as
+the surname alone, with the confidence of a clean surname. Worse, when a value is too pale to be
+read (a glare over it), the words around it are taken for it ("IN NÉ E LE": the end of the
+surname and the next label). Here:
+
+- `complete_given`: given names after a label that is "prénom(s)" give or take two letters, when
+  the holder read has none;
+- `doubtful`: the names that read like something else than a name (a label's word in them, a
+  letter alone, a particle or a word of two letters they end on (a name cut short: "ZO" for
+  "ZOÉ"), a title misread before them, a surname with no given name where the form prints
+  both), whose confidence the reader then keeps under the key-field threshold."""
+
+from __future__ import annotations
+
+import re
+
+from intake.extractors.dates import fold_text
+from intake.extractors.fields import lines_of
+
+#: Words of a form's labels and phrasing that are never a person's name.
+LABEL_WORDS = frozenset({"NE", "NEE", "NOM", "NOMS", "PRENOM", "PRENOMS", "NAISSANCE", "DATE", "USAGE",
+                         "SIGNATURE", "FAIT", "CERTIFIE", "ATTESTE", "SOUSSIGNE", "SOUSSIGNEE", "DOMICILIE",
+                         "DEMEURANT", "TITULAIRE", "CANDIDAT", "OBTENU", "CATEGORIE", "CATEGORIES"})
+#: Particles a surname may hold but never ends on ("DE LA FONTAINE" cut after "DE LA").
+PARTICLES = frozenset({"DE", "DU", "LA", "LE", "DES", "D", "L", "VAN", "VON", "DI", "DA", "DOS", "EL", "AL", "BEN"})
+#: Titles before a name: a first word one letter away from one of these is a title misread
+#: ("Mie" for "Mme"), not a name.
+TITLES = ("MME", "MLLE", "MELLE", "MR", "MM")
+#: The given names' label, as printed.
+_GIVEN_LABEL = "prenoms"
+#: A value that may be given names: words of letters (a hyphen or an apostrophe inside), each
+#: starting with a capital.
+_GIVEN_VALUE = re.compile(r"^[A-ZÀ-Þ][A-Za-zÀ-ÿ'’\-]+(?:\s+[A-ZÀ-Þ][A-Za-zÀ-ÿ'’\-]+){0,3}$")
+#: The surname's label ("Nom", "Nom de naissance", "Nom d'usage"), its value after it.
+_SURNAME_LINE = re.compile(r"^\s*(?:1\.\s*)?nom(?: de naiss?\w*| d'usage| de famille| patronymique)?\s*:?\s*(.+)$")
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def _tokens(name: str) -> list[str]:
+    """The name's words, folded, an apostrophe's parts kept together (D'ALMEIDA is one word)."""
+    return [t for t in re.split(r"[^A-Z]+", re.sub(r"['’]", "", fold_text(name).upper())) if t]
+
+
+def given_after_label(text: str) -> str | None:
+    """The value of the first line whose label is "prénom(s)" within two letters (its brackets,
+    colon and case aside), when that value reads as given names."""
+    for line in lines_of(text):
+        m = re.match(r"^\s*(?:2\.\s*)?(\S+?)(?:\s*[(\[{]?\s*s?\s*[)\]}]?)?\s*[:;.]?\s+(.+)$", line)
+        if not m:
+            continue
+        label = re.sub(r"[^a-z]", "", fold_text(m.group(1)).lower())
+        if not label.startswith("p") or not 5 <= len(label) <= 9 or _distance(label, _GIVEN_LABEL) > 2:
+            continue
+        value = m.group(2).strip(" :;.|")
+        if _GIVEN_VALUE.fullmatch(value) and not set(_tokens(value)) & LABEL_WORDS:
+            return value
+        return None
+    return None
+
+
+def surname_alone(holder: str, text: str) -> bool:
+    """The holder is the value of the surname's label alone (the form prints given names too)."""
+    wanted = _tokens(holder)
+    for line in lines_of(text):
+        m = _SURNAME_LINE.match(fold_text(line).lower())
+        if m and _tokens(m.group(1)) == wanted:
+            return True
+    return False
+
+
+def complete_given(fields: dict, text: str) -> None:
+    """The holder's given names read under a misread label, when the holder read is its surname
+    alone."""
+    holder = fields.get("holder_name")
+    if not holder or not surname_alone(holder, text):
+        return
+    given = given_after_label(text)
+    if given and not set(_tokens(given)) & set(_tokens(holder)):
+        fields["holder_name"] = f"{holder} {given.upper()}"
+
+
+def _title_like(word: str) -> bool:
+    return len(word) <= 4 and any(_distance(word, title) <= 1 for title in TITLES)
+
+
+def doubtful(fields: dict, text: str) -> list[str]:
+    """The name fields read that do not read like a whole name."""
+    out = []
+    for name in ("holder_name", "host_name", "hosted_name"):
+        value = fields.get(name)
+        if not value:
+            continue
+        tokens = _tokens(value)
+        letters = sum(len(t) for t in tokens)
+        if not tokens or letters < 4 or set(tokens) & LABEL_WORDS or any(len(t) == 1 for t in tokens) \
+                or tokens[-1] in PARTICLES or len(tokens[-1]) <= 2 or _title_like(tokens[0]):
+            out.append(name)
+        elif name == "holder_name" and surname_alone(value, text):
+            out.append(name)
+    return out
