@@ -81,6 +81,41 @@ def test_a_scan_is_not_looked_into_for_a_sheet(tmp_path):
     assert find_paper(image) is None
 
 
+#: Light grey desks (border 170-190, as bright as a scan's margins by that measure alone) round a
+#: white sheet (family-2 tuning seeds 116, 117): (seed, index, kind, file).
+SHEETS_ON_A_LIGHT_DESK = [
+    (117, 47, "proof_of_address", "Numérisation_002.jpg"),
+    (117, 19, "proof_of_address", "pj2.jpg"),
+    (116, 26, "photo_code", "pj3.webp"),
+]
+
+
+@pytest.mark.parametrize("seed,index,kind,file", SHEETS_ON_A_LIGHT_DESK,
+                         ids=[f"s{c[0]}-{c[1] + 1:04d}" for c in SHEETS_ON_A_LIGHT_DESK])
+def test_a_sheet_on_a_desk_as_light_as_a_scans_margin_is_still_found(tmp_path, seed, index, kind, file):
+    # Given a sheet photographed on a light grey desk, its border as bright as a scan's margin
+    image, piece = _piece(tmp_path, index, kind, file=file, seed=seed)
+    assert piece["degradation"]["condition"] == "phone"
+    # When its corners are looked for
+    corners = find_paper(image)
+    # Then the sheet is found (the paper inside is much whiter than the desk), at its own corners
+    assert corners is not None
+    truth = _true_corners(piece)
+    worst = max(float(np.min(np.linalg.norm(corners - t, axis=1))) for t in truth)
+    assert worst < 0.015 * float(np.hypot(*image.shape[:2]))
+
+
+def test_a_rent_receipt_on_a_light_desk_gives_its_tenant(tmp_path):
+    # Given a rent receipt photographed a quarter turn on a light desk, a paper under its top corner
+    image, piece = _piece(tmp_path, 47, "proof_of_address", file="Numérisation_002.jpg", seed=117)
+    # When it is read
+    page = read_page(image, 1)
+    # Then the tenant's name and postcode are read, not lost with the top of the sheet
+    assert page.kind == "proof_of_address"
+    for name in ("holder_name", "postcode", "issue_date"):
+        assert field_matches(name, piece["fields"][name], page.fields.get(name)), name
+
+
 def test_a_bill_photographed_on_papers_gives_its_holder_and_date(tmp_path):
     # Given a bill photographed on a table, a paper and a sticky note under it
     image, piece = _piece(tmp_path, 36, "proof_of_address")

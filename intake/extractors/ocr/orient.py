@@ -192,8 +192,11 @@ def upright(image: np.ndarray, ask_osd: bool = True) -> tuple[np.ndarray, Orient
     return out, Orientation(rotation=rotation, skew=skew, source=source)
 
 
-#: A photo's border this bright all round is a scan's white margin: no sheet to look for.
+#: A photo's border this bright all round is a scan's white margin: no sheet to look for...
 SCAN_BORDER = 170
+#: ...unless the paper inside is brighter than that border by this much: a light desk round a sheet
+#: (border 170-190, paper 230-255 in phone photos; a scan's margins are within 10 of its paper).
+SCAN_PAPER_GAP = 30
 #: The bright region fills at least this share of its convex hull when it is one sheet: less, and
 #: other things as bright as paper (papers under it, a sticky note) are merged with it.
 HULL_FILL = 0.95
@@ -214,6 +217,18 @@ def _border_median(image: np.ndarray, depth: int) -> float:
     return float(np.median(np.concatenate([gray(np.ascontiguousarray(s)).ravel() for s in strips])))
 
 
+def _scan_margins(image: np.ndarray, depth: int) -> bool:
+    """The picture's border is paper as white as the page inside: a scan or an export. Read on the
+    border strips and a sparse sample of the centre, with no conversion of the whole image."""
+    border = _border_median(image, depth)
+    if border <= SCAN_BORDER:
+        return False
+    h, w = image.shape[:2]
+    step = max(1, min(h, w) // 200)
+    centre = gray(np.ascontiguousarray(image[h // 4:3 * h // 4:step, w // 4:3 * w // 4:step]))
+    return border > float(np.percentile(centre, 90)) - SCAN_PAPER_GAP
+
+
 def find_paper(image: np.ndarray) -> np.ndarray | None:
     """The 4 corners (tl, tr, br, bl) of a sheet or card photographed on a darker background, or
     None when the image is already the sheet (a scan) or no clear quadrilateral stands out.
@@ -226,10 +241,11 @@ def find_paper(image: np.ndarray) -> np.ndarray | None:
     quadrilateral round the merged region would flatten the background with the sheet, and its
     skew be measured on the papers underneath. On a light table whose bright class reaches the
     picture's border, the sheet is the brighter part of that class when it is one convex piece.
-    The border is checked first on the full image's strips: a scan costs no more than that."""
+    The border is checked first on the full image's strips and a sparse sample of its centre: a
+    scan costs no more than that."""
     h0, w0 = image.shape[:2]
     depth = max(4, int(round(4 * max(h0, w0) / 800)))
-    if _border_median(image, depth) > SCAN_BORDER:
+    if _scan_margins(image, depth):
         return None  # white margins all round: a scan, not a photo
     small, scale = _reduced(gray(image), 800)
     h, w = small.shape
@@ -240,8 +256,14 @@ def find_paper(image: np.ndarray) -> np.ndarray | None:
         # class; the paper is the brightest of what is bright, when that is one convex piece
         # (not the lit half of the table, nor two cards side by side)
         brighter = _bright(blur, bright)
-        if _border_share(brighter) < BRIGHT_BORDER and _one_convex_piece(brighter):
-            bright = brighter
+        if _border_share(brighter) < BRIGHT_BORDER:
+            if _one_convex_piece(brighter):
+                bright = brighter
+            else:
+                # the sheet and a paper under it, both whiter than the desk: cut apart as below
+                sheet = _sheet_cut_from(blur, brighter, w * h)
+                if sheet is not None:
+                    return sheet / scale
     c = _largest_outline(bright)
     if c is None:
         return None
@@ -249,16 +271,26 @@ def find_paper(image: np.ndarray) -> np.ndarray | None:
     if area < 0.15 * w * h or area > 0.97 * w * h:
         return None
     if area < HULL_FILL * cv2.contourArea(cv2.convexHull(c)):
-        alone = _largest_outline(_cut_along_edges(blur, bright))
-        if alone is not None and cv2.contourArea(alone) >= 0.15 * w * h:
-            quad = _hull_quad(cv2.convexHull(alone))
-            if quad is not None and _sheet_proportions(quad):
-                return _ordered(quad) / scale
+        sheet = _sheet_cut_from(blur, bright, w * h)
+        if sheet is not None:
+            return sheet / scale
     quad = _hull_quad(cv2.convexHull(c))
     if quad is None:
         x, y, bw, bh = cv2.boundingRect(c)
         quad = np.float32([[x, y], [x + bw, y], [x + bw, y + bh], [x, y + bh]])
     return _ordered(quad) / scale
+
+
+def _sheet_cut_from(blur: np.ndarray, region: np.ndarray, picture_area: float) -> np.ndarray | None:
+    """The ordered corners (in `blur`'s pixels) of the sheet cut from a bright region merged with
+    papers under it, when the largest piece left has a whole sheet's size and proportions."""
+    alone = _largest_outline(_cut_along_edges(blur, region))
+    if alone is None or cv2.contourArea(alone) < 0.15 * picture_area:
+        return None
+    quad = _hull_quad(cv2.convexHull(alone))
+    if quad is None or not _sheet_proportions(quad):
+        return None
+    return _ordered(quad)
 
 
 def _bright(blur: np.ndarray, within: np.ndarray | None = None) -> np.ndarray:
