@@ -127,6 +127,9 @@ class PageRead:
     `link` is a key shared by pages of the same document when it can be read (document number).
     `unreadable` holds the reason when the page cannot be read (blank, blurred, dark, small).
     `text` is the OCR text of the page, kept for classification and never logged.
+    `ceilings` caps a field's confidence where its reader doubts what the value is, not how it was
+    read (a date whose label says too little of its role): a ceiling under the validators'
+    `AGREED_MIN_CONFIDENCE` is not lifted by two readings agreeing.
     """
 
     page: int
@@ -139,6 +142,7 @@ class PageRead:
     text: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    ceilings: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

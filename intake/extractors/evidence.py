@@ -321,11 +321,16 @@ def _training_words(words: Sequence[Any], value: str) -> list[Any]:
     return []
 
 
+#: The most a date may be trusted when its box, read again alone, gives another date.
+DISAGREEING_DATE = 0.4
+
+
 def confirm_by_rereading(pt: Any, kind: str, fields: dict[str, Any], evidence: dict[str, dict[str, Any]],
                          names: Iterable[str]) -> None:
     """Read again, alone, the box of each value named (a refusal may rest on them): a second reading
     that gives the same value makes it `readings: 2`, with the better of the two confidences (two
-    readings agreeing, one of them sure, is the "consistent double reading" a refusal may rest on)."""
+    readings agreeing, one of them sure, is the "consistent double reading" a refusal may rest on); a
+    second reading that gives another date leaves the first one in doubt (DISAGREEING_DATE)."""
     from intake.extractors.dates import find_dates
 
     for name in names:
@@ -338,6 +343,10 @@ def confirm_by_rereading(pt: Any, kind: str, fields: dict[str, Any], evidence: d
             continue
         if name in DATE_FIELDS:
             agree = date_agrees(value, text)
+            if not agree and find_dates(text):
+                # the box read alone gives another date: which of the two is printed is a doubt
+                ev["confidence"] = min(float(ev.get("confidence") or 0.0), DISAGREEING_DATE)
+                continue
         elif name == "training":
             from intake.extractors.fields import training_of
 

@@ -231,6 +231,9 @@ def _text_evidence(page: PageRead, pt: PageText) -> None:
             entry = found[name]
             if int(entry.get("readings") or 1) < 2 and not entry.get("protected"):
                 entry["confidence"] = min(float(entry.get("confidence") or 0.0), UNCONFIRMED_ON_CARD)
+    for name, ceiling in page.ceilings.items():
+        if name in found and not found[name].get("protected"):
+            found[name]["confidence"] = min(float(found[name].get("confidence") or 0.0), ceiling)
     known.update(evidence_mod.strip_private(found))
     page.evidence.setdefault("frames", {})[str(page.page)] = pt.frame()
 
