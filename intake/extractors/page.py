@@ -82,7 +82,7 @@ def read_page(image: np.ndarray, page_number: int, _codes: list | None = None) -
             if not _read_codes_alone(page, image):
                 page.unreadable = quality.message
             return page
-        if not text_first and _settled_by_mrz(page, g, image.shape, started):
+        if not text_first and _settled_by_mrz(page, g, image.shape, started, deep=False, valid_only=True):
             return page
         codes = _read_2ddocs_safely(g)
         if codes and _code_fills_page(codes, image.shape):
@@ -117,8 +117,9 @@ def read_page(image: np.ndarray, page_number: int, _codes: list | None = None) -
         photographed = certificates.read_photographed_cards(image, want="driving_licence")
         if photographed is not None:
             pt, result = photographed
-    if text_first and not _surely_printed_kind(result) and _settled_by_mrz(page, g, image.shape, started):
-        return page  # an identity document copied on an A4 page
+    if not _surely_printed_kind(result) and _settled_by_mrz(page, g, image.shape, started):
+        # an identity document copied on an A4 page, or a photo whose MRZ no quick look read valid
+        return page
 
     if quality.doubtful and result.kind == "unknown" and _looks_garbled(pt):
         page.unreadable = "image trop floue"
@@ -191,10 +192,13 @@ def _surely_printed_kind(result) -> bool:
     return result.confidence >= SURE and result.kind != "unknown" and result.kind not in IDENTITY_KINDS
 
 
-def _settled_by_mrz(page: PageRead, g: np.ndarray, shape: tuple[int, ...], started: float) -> bool:
-    """The page filled from its MRZ, when one is read: an identity page needs nothing else."""
-    mrz = _read_mrz_safely(g)
-    if mrz is None:
+def _settled_by_mrz(page: PageRead, g: np.ndarray, shape: tuple[int, ...], started: float, *,
+                    deep: bool = True, valid_only: bool = False) -> bool:
+    """The page filled from its MRZ, when one is read (`valid_only`: read valid): an identity page
+    needs nothing else. A photo's first look is quick (`deep` False); the deeper looks wait for the
+    print to leave the kind open."""
+    mrz = _read_mrz_safely(g, deep)
+    if mrz is None or (valid_only and not mrz.valid):
         return False
     identity.from_mrz(page, mrz, shape)
     log.debug("page %d: MRZ %s in %.2f s", page.page, mrz.format, time.perf_counter() - started)
@@ -244,9 +248,9 @@ def _text_evidence(page: PageRead, pt: PageText) -> None:
 CODE_ALONE_SHARE = 0.2
 
 
-def _read_mrz_safely(image: np.ndarray):
+def _read_mrz_safely(image: np.ndarray, deep: bool = True):
     try:
-        return read_mrz(image)
+        return read_mrz(image, deep)
     except Exception:  # a reader bug must not lose the page
         log.exception("MRZ reader failed")
         return None

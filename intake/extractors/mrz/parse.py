@@ -354,14 +354,27 @@ AMBIGUITY_MARGIN = 0.2
 RIVAL_MARGIN = 0.12
 
 
+#: Glyphs of OCR-B a blurred photo confuses: a look-alike nearly as likely as the chosen glyph...
+LOOKALIKES = frozenset({frozenset(p) for p in ("O0", "D0", "Q0", "I1", "S5", "B8", "Z2", "G6")})
+#: ...costing less than this, is a rival on its own terms: two look-alikes that together pass the
+#: check as well (O and 0 differ by 24: swapped at weights 7 and 3 they change the sum by 240) make
+#: the check unable to say which was printed ('OOX5SBSYF' for '00X5SBSYF', valid, at 0.87).
+LOOKALIKE_RIVAL = 0.3
+
+
 def _passing_rivals(chosen, grid, free, spans, cd_pos, under: float) -> bool:
     """Whether other readings of the free positions (up to _MAX_CHANGES OCR alternatives costing
-    less than `under` in all) pass the check as well as the chosen one."""
-    alts = [(cost, (li, i), ch) for li, i in free for ch, cost in grid[li][i][1:_MAX_OPTIONS + 1] if cost < under]
+    less than `under` in all, or look-alikes each costing less than LOOKALIKE_RIVAL) pass the check
+    as well as the chosen one."""
+    alts = [(cost, (li, i), ch) for li, i in free for ch, cost in grid[li][i][1:_MAX_OPTIONS + 1]
+            if cost < under or (cost < LOOKALIKE_RIVAL and frozenset((ch, chosen[li][i])) in LOOKALIKES)]
     for k in range(1, _MAX_CHANGES + 1):
         for combo in itertools.combinations(alts, k):
             poss = [a[1] for a in combo]
-            if len(set(poss)) != k or sum(a[0] for a in combo) >= under:
+            if len(set(poss)) != k:
+                continue
+            if sum(a[0] for a in combo) >= under and not all(
+                    frozenset((ch, chosen[li][i])) in LOOKALIKES for _, (li, i), ch in combo):
                 continue
             saved = [chosen[li][i] for li, i in poss]
             for _, (li, i), ch in combo:

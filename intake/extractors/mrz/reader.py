@@ -388,7 +388,7 @@ def _read_flat(gray: np.ndarray, corners: np.ndarray, boosts: tuple[float, ...] 
     return best
 
 
-def _read_photographed(gray: np.ndarray) -> MrzResult | None:
+def _read_photographed(gray: np.ndarray, deep: bool = True) -> MrzResult | None:
     """Second look at a photo: the card found and flattened (perspective corrected), or, when no
     card stands out, the photo turned by 30 degrees either way, so that the band's lines come
     within the locator's reach (20 degrees about a quarter turn) whatever the card's angle. Then,
@@ -415,7 +415,7 @@ def _read_photographed(gray: np.ndarray) -> MrzResult | None:
                 best = _better(best, _rebase(result, back, turned.shape, gray.shape))
             if best is not None and best.valid:
                 break
-    if best is not None and best.valid:
+    if (best is not None and best.valid) or not deep:
         return best
     best = _better(best, _read_gray(gray, RETRY_BANDS, CORE_BOOST))
     if best is not None and best.valid:
@@ -444,10 +444,13 @@ def _photographed(gray: np.ndarray) -> bool:
     return float(np.median(border)) < 170
 
 
-def read_mrz(image: np.ndarray) -> MrzResult | None:
+def read_mrz(image: np.ndarray, deep: bool = True) -> MrzResult | None:
     """Find and read the MRZ on a page image: any quarter turn, a few degrees of skew; a band
     cropped alone at low resolution (read enlarged); a card photographed on a table in
-    perspective (the card found, flattened, read)."""
+    perspective (the card found, flattened, read). `deep`: on a photo with no valid band yet,
+    also the lines looked for by their glyphs' cores and the card outlines among papers (shaken
+    photos; twice the cost of a photo with no MRZ, so a page reader asks for it only when the
+    print does not already say the page is no identity document)."""
     if image is None or image.size == 0:
         return None
     gray = to_gray(image)
@@ -463,7 +466,7 @@ def read_mrz(image: np.ndarray) -> MrzResult | None:
         if result is not None:
             best = _better(best, _rebase(result, np.diag([1 / factor, 1 / factor, 1.0]), big.shape, gray.shape))
     if (best is None or not best.valid) and _photographed(gray):
-        best = _better(best, _read_photographed(gray))
+        best = _better(best, _read_photographed(gray, deep))
     if best is not None:
         log.debug("MRZ %s read, valid=%s, rotation=%s", best.format, best.valid, best.rotation)
     return best
