@@ -6,33 +6,20 @@ gives another date counted as if the first reading were sure. Family-2 tuning se
 first case as it was photographed; the second is the evidence rule itself.
 """
 
-import json
-
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from fixtures.family2.corpus import generate_one, plan_for
+from family2_pieces import family2_piece
 from intake.extractors.evidence import DISAGREEING_DATE, confirm_by_rereading
-from intake.extractors.images import open_source
 from intake.extractors.page import read_page
-from intake.settings import get_settings
 from intake.validators.key_fields import KEY_MIN_CONFIDENCE, well_read
-
-
-def _photo(tmp_path, seed, index, file):
-    case, style = plan_for(seed, index)
-    dossier_id = f"{index + 1:04d}-{case}"
-    generate_one(tmp_path, dossier_id, case, style, seed, index)
-    expected = json.loads((tmp_path / dossier_id / "expected.json").read_text(encoding="utf-8"))
-    piece = next(p for p in expected["pieces"] if p["file"] == file)
-    return open_source(tmp_path / dossier_id / file, get_settings()).render(1), piece
 
 
 def test_a_bills_date_labelled_only_le_is_left_to_a_person(tmp_path):
     # Given a bill photographed a quarter turn whose "Émise le 24 janv." is misread ("2A janv.") and
     # whose only other labelled date is a debit's, "prélevé le 04/02/2026", its label misread too
-    image, piece = _photo(tmp_path, 117, 29, "Numérisation_001.jpg")
+    image, piece = family2_piece(tmp_path, 117, 29, "Numérisation_001.jpg")
     assert piece["kind"] == "proof_of_address"
     # When it is read
     page = read_page(image, 1)
@@ -47,7 +34,7 @@ def test_a_bills_date_labelled_only_le_is_left_to_a_person(tmp_path):
 
 def test_a_bills_date_after_its_own_label_keeps_its_confidence(tmp_path):
     # Given a bill photographed on a light desk, its issue date printed after "Fait le" / "Émise le"
-    image, piece = _photo(tmp_path, 117, 47, "Numérisation_002.jpg")
+    image, piece = family2_piece(tmp_path, 117, 47, "Numérisation_002.jpg")
     # When it is read
     page = read_page(image, 1)
     # Then its issue date is the printed one and counts

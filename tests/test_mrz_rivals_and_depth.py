@@ -4,31 +4,18 @@ value, and the deep looks for a shaken card are not paid by photos whose print s
 Dossiers are regenerated from family-2 tuning seeds 116 and 117 (fixtures.family2.corpus).
 """
 
-import json
-
 import pytest
 
-from fixtures.family2.corpus import generate_one, plan_for
-from intake.extractors.images import open_source
+from family2_pieces import family2_piece
 from intake.extractors.mrz import reader as mrz_reader
 from intake.extractors.page import read_page
-from intake.settings import get_settings
 from intake.validators.key_fields import well_read
-
-
-def _photo(tmp_path, seed, index, file):
-    case, style = plan_for(seed, index)
-    dossier_id = f"{index + 1:04d}-{case}"
-    generate_one(tmp_path, dossier_id, case, style, seed, index)
-    expected = json.loads((tmp_path / dossier_id / "expected.json").read_text(encoding="utf-8"))
-    piece = next(p for p in expected["pieces"] if p["file"] == file)
-    return open_source(tmp_path / dossier_id / file, get_settings()).render(1), piece
 
 
 def test_a_number_whose_check_digit_two_look_alikes_pass_as_well_is_not_protected(tmp_path):
     # Given an identity card photographed a quarter turn whose number begins '00', which the MRZ
     # reader sees as 'O' (0 a close second) at two places where O and 0 pass the check alike
-    image, piece = _photo(tmp_path, 117, 26, "pj4.jpg")
+    image, piece = family2_piece(tmp_path, 117, 26, "pj4.jpg")
     assert piece["kind"] == "identity_card"
     # When it is read
     page = read_page(image, 1)
@@ -56,7 +43,7 @@ def deep_looks(monkeypatch):
 
 def test_a_bill_photographed_on_a_table_is_not_searched_for_a_shaken_card(tmp_path, deep_looks):
     # Given a bill photographed upside down on a wooden table (no MRZ anywhere on it)
-    image, piece = _photo(tmp_path, 116, 12, "Numérisation_003.jpg")
+    image, piece = family2_piece(tmp_path, 116, 12, "Numérisation_003.jpg")
     assert piece["kind"] == "proof_of_address"
     # When it is read
     page = read_page(image, 1)
@@ -67,7 +54,7 @@ def test_a_bill_photographed_on_a_table_is_not_searched_for_a_shaken_card(tmp_pa
 
 def test_a_shaken_card_photo_still_gets_the_deep_looks(tmp_path, deep_looks):
     # Given an identity card photographed with a strong shake among papers (its MRZ unread at first)
-    image, piece = _photo(tmp_path, 116, 1, "pj2.jpg")
+    image, piece = family2_piece(tmp_path, 116, 1, "pj2.jpg")
     assert piece["kind"] == "identity_card" and piece["degradation"]["condition"] == "phone_rough"
     # When it is read
     read_page(image, 1)
