@@ -28,14 +28,15 @@ def test_a_number_whose_check_digit_two_look_alikes_pass_as_well_is_not_protecte
 
 @pytest.fixture
 def deep_looks(monkeypatch):
-    """The number of times the MRZ reader looks at a photo with its glyphs' cores (a deep look)."""
+    """The deep looks of the MRZ reader at a page: bands read with their perspective undone, or
+    looked for by their glyphs' cores."""
     calls = []
     plain = mrz_reader._read_gray
 
-    def counted(gray, max_bands=mrz_reader.MAX_BANDS, boost=1.0):
-        if boost != 1.0:
-            calls.append(boost)
-        return plain(gray, max_bands, boost)
+    def counted(gray, max_bands=mrz_reader.MAX_BANDS, boost=1.0, rectify=True):
+        if boost != 1.0 or rectify:
+            calls.append((boost, rectify))
+        return plain(gray, max_bands, boost, rectify)
 
     monkeypatch.setattr(mrz_reader, "_read_gray", counted)
     return calls

@@ -279,8 +279,10 @@ RETRY_BANDS = 8
 RETRY_SIDE = 1800
 
 
-def _read_gray(gray: np.ndarray, max_bands: int = MAX_BANDS, boost: float = 1.0) -> MrzResult | None:
-    """The best MRZ of a gray image (any quarter turn, a few degrees of skew), or None."""
+def _read_gray(gray: np.ndarray, max_bands: int = MAX_BANDS, boost: float = 1.0,
+               rectify: bool = True) -> MrzResult | None:
+    """The best MRZ of a gray image (any quarter turn, a few degrees of skew), or None. `rectify`:
+    bands that read no valid MRZ are read again with their perspective undone (a deep look)."""
     best: MrzResult | None = None
     pages: dict[int, np.ndarray] = {}
     probes: list[tuple[float, Band, _Probe | None]] = []
@@ -304,6 +306,8 @@ def _read_gray(gray: np.ndarray, max_bands: int = MAX_BANDS, boost: float = 1.0)
         best = _better(best, result)
         if best is not None and best.valid:
             return best
+    if not rectify:
+        return best
     # No band read valid: each read again with its perspective undone (a card photographed at an
     # angle), 3-line bands first; bands of ordinary print were left out by their probe already.
     for _score, band, _probed in sorted(probes, key=lambda p: len(p[1].lines) != 3):
@@ -374,13 +378,14 @@ CARD_LONG_SIDE = 1000
 MAX_CARDS = 2
 
 
-def _read_flat(gray: np.ndarray, corners: np.ndarray, boosts: tuple[float, ...] = (1.0,)) -> MrzResult | None:
+def _read_flat(gray: np.ndarray, corners: np.ndarray, boosts: tuple[float, ...] = (1.0,),
+               rectify: bool = True) -> MrzResult | None:
     """The card inside `corners` flattened and read (the band looked for at each of `boosts` in
     turn, until one reads valid), its result given in the photo's pixels."""
     flat, to_flat = flatten_card(gray, corners, long_side=CARD_LONG_SIDE)
     best: MrzResult | None = None
     for boost in boosts:
-        result = _read_gray(flat, RETRY_BANDS, boost)
+        result = _read_gray(flat, RETRY_BANDS, boost, rectify)
         if result is not None:
             best = _better(best, _rebase(result, np.linalg.inv(to_flat), flat.shape, gray.shape))
         if best is not None and best.valid:
@@ -397,7 +402,7 @@ def _read_photographed(gray: np.ndarray, deep: bool = True) -> MrzResult | None:
     best: MrzResult | None = None
     corners = find_card(gray)
     if corners is not None:
-        best = _read_flat(gray, corners)
+        best = _read_flat(gray, corners, rectify=deep)
     else:
         h, w = gray.shape[:2]
         scale = min(1.0, RETRY_SIDE / max(h, w))  # a card's band stays legible at this size
@@ -409,7 +414,7 @@ def _read_photographed(gray: np.ndarray, deep: bool = True) -> MrzResult | None:
             m[1, 2] += out_h / 2 - h / 2
             turned = cv2.warpAffine(gray, m, (out_w, out_h), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
                                     borderMode=cv2.BORDER_REPLICATE)
-            result = _read_gray(turned, RETRY_BANDS)
+            result = _read_gray(turned, RETRY_BANDS, rectify=deep)
             if result is not None:
                 back = np.linalg.inv(np.vstack([m, [0.0, 0.0, 1.0]]))
                 best = _better(best, _rebase(result, back, turned.shape, gray.shape))
@@ -454,7 +459,7 @@ def read_mrz(image: np.ndarray, deep: bool = True) -> MrzResult | None:
     if image is None or image.size == 0:
         return None
     gray = to_gray(image)
-    best = _read_gray(gray)
+    best = _read_gray(gray, rectify=deep)
     if best is not None and best.valid:
         log.debug("MRZ %s read, valid=%s, rotation=%s", best.format, best.valid, best.rotation)
         return best
@@ -462,7 +467,7 @@ def read_mrz(image: np.ndarray, deep: bool = True) -> MrzResult | None:
         # A band or a card cropped small: glyphs of a few pixels, enlarged before reading.
         factor = 2.0 if max(gray.shape[:2]) >= SMALL_SIDE / 2 else 3.0
         big = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
-        result = _read_gray(big)
+        result = _read_gray(big, rectify=deep)
         if result is not None:
             best = _better(best, _rebase(result, np.diag([1 / factor, 1 / factor, 1.0]), big.shape, gray.shape))
     if (best is None or not best.valid) and _photographed(gray):
