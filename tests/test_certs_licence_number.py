@@ -6,32 +6,20 @@ family-2 tuning dossier regenerated from its seed and index."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
-import numpy as np
 
-from fixtures.family2.corpus import generate_one
+from family2_pieces import family2_piece
 from intake.evaluation import field_matches
-from intake.extractors.images import open_source
 from intake.extractors.page import read_page
-from intake.settings import get_settings
 from intake.validators.key_fields import KEY_MIN_CONFIDENCE
 
 
-def _licence_photo(tmp_path: Path, seed: int, index: int, case: str, style: str) -> tuple[np.ndarray, dict]:
-    dossier_id = f"{index + 1:04d}-{case}"
-    generate_one(tmp_path, dossier_id, case, style, seed, index)
-    expected = json.loads((tmp_path / dossier_id / "expected.json").read_text(encoding="utf-8"))
-    piece = next(p for p in expected["pieces"] if p["kind"] == "driving_licence")
-    source = open_source(tmp_path / dossier_id / piece["file"], get_settings())
-    return source.render(piece.get("page", 1)), piece
 
 
 def test_a_card_number_misread_the_same_way_twice_does_not_count(tmp_path):
     # Given a phone photo (seed 113, dossier 15) of a licence among papers whose number tesseract
     # reads with its 9 as a 0, on the card and again on the number's box alone
-    image, piece = _licence_photo(tmp_path, 113, 14, "b96_ok", "f2_phone")
+    image, piece = family2_piece(tmp_path, 113, 14, kind="driving_licence", case="b96_ok", style="f2_phone")
     # When the page is read
     page = read_page(image, 1)
     # Then a number that is not the one printed is never given with a confidence that counts

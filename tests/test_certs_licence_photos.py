@@ -6,33 +6,21 @@ dossiers regenerated from their seed and index (fixtures.family2.corpus.generate
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
-import numpy as np
 
-from fixtures.family2.corpus import generate_one
+from family2_pieces import family2_piece
 from intake.evaluation import field_matches
-from intake.extractors.images import open_source
 from intake.extractors.kinds import licence_text
 from intake.extractors.page import read_page
-from intake.settings import get_settings
 from intake.validators.key_fields import KEY_MIN_CONFIDENCE
 
 
-def _licence_photo(tmp_path: Path, seed: int, index: int, case: str, style: str) -> tuple[np.ndarray, dict]:
-    dossier_id = f"{index + 1:04d}-{case}"
-    generate_one(tmp_path, dossier_id, case, style, seed, index)
-    expected = json.loads((tmp_path / dossier_id / "expected.json").read_text(encoding="utf-8"))
-    piece = next(p for p in expected["pieces"] if p["kind"] == "driving_licence")
-    source = open_source(tmp_path / dossier_id / piece["file"], get_settings())
-    return source.render(piece.get("page", 1)), piece
 
 
 def test_a_licence_lying_half_on_a_paper_is_found_by_its_straight_sides(tmp_path):
     # Given a phone photo (seed 113, dossier 19) of a licence's front lying across the edge of a
     # paper, a quarter turn: its outline merges with the paper's, and its print fills its face
-    image, piece = _licence_photo(tmp_path, 113, 18, "medical_too_old", "f2_mixed")
+    image, piece = family2_piece(tmp_path, 113, 18, kind="driving_licence", case="medical_too_old", style="f2_mixed")
     # When the page is read
     page = read_page(image, 1)
     # Then it is read as a licence, its holder and number as printed
@@ -44,7 +32,7 @@ def test_a_licence_lying_half_on_a_paper_is_found_by_its_straight_sides(tmp_path
 def test_a_licence_front_with_its_title_cut_and_its_slash_lost_is_read_from_its_lines(tmp_path):
     # Given a phone photo (seed 117, dossier 56) whose front reads "REP" on a line of its own above
     # the names (a glare over the title) and "AMB" for field 9 "AM/B"
-    image, piece = _licence_photo(tmp_path, 117, 55, "medical_heavy_ok", "f2_phone")
+    image, piece = family2_piece(tmp_path, 117, 55, kind="driving_licence", case="medical_heavy_ok", style="f2_phone")
     # When the page is read
     page = read_page(image, 1)
     # Then the holder is the two name lines above the birth line, not the title's fragment

@@ -9,7 +9,6 @@ used only when ../shared is present.
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from fixtures.family2.corpus import generate_one
+from family2_pieces import family2_piece
 from intake.evaluation import field_matches
 from intake.extractors import classify as classify_mod
 from intake.extractors import fields as fields_mod
@@ -39,20 +38,13 @@ PHOTOS = [
 ]
 
 
-def _licence_photo(tmp_path: Path, seed: int, index: int, case: str, style: str) -> tuple[np.ndarray, dict]:
-    dossier_id = f"{index + 1:04d}-{case}"
-    generate_one(tmp_path, dossier_id, case, style, seed, index)
-    expected = json.loads((tmp_path / dossier_id / "expected.json").read_text(encoding="utf-8"))
-    piece = next(p for p in expected["pieces"] if p["kind"] == "driving_licence")
-    source = open_source(tmp_path / dossier_id / piece["file"], get_settings())
-    return source.render(piece.get("page", 1)), piece
 
 
 @pytest.mark.parametrize("seed,index,case,style,why", PHOTOS, ids=[f"s{p[0]}-{p[1] + 1:04d}" for p in PHOTOS])
 def test_a_licence_photographed_beside_its_back_among_papers_is_found_and_read(tmp_path, seed, index, case,
                                                                                 style, why):
     # Given a photo of a licence's two faces lying on a table among other papers
-    image, piece = _licence_photo(tmp_path, seed, index, case, style)
+    image, piece = family2_piece(tmp_path, seed, index, kind="driving_licence", case=case, style=style)
     # When its cards are found and read one by one
     found = certificates.read_photographed_cards(image)
     # Then the licence's front is read: holder and number as printed, and the categories as printed
@@ -69,7 +61,7 @@ def test_a_licence_photographed_beside_its_back_among_papers_is_found_and_read(t
 
 def test_a_licence_photo_read_as_its_back_is_read_again_card_by_card(tmp_path):
     # Given a photo where the page reader flattens both faces as one page (it reads the back's table)
-    image, piece = _licence_photo(tmp_path, 113, 12, "formation_a_ok", "f2_mixed")
+    image, piece = family2_piece(tmp_path, 113, 12, kind="driving_licence", case="formation_a_ok", style="f2_mixed")
     # When the page is read
     page = read_page(image, 1)
     # Then it is the licence's front that gives the values, traced to the card's words

@@ -6,14 +6,11 @@ the exact pixels that went wrong. Where the print does not settle a character, t
 doubt, but never be read wrong with the evidence of a sure value.
 """
 
-import json
 
 import pytest
 
-from fixtures.family2.corpus import generate_one
-from intake.extractors.images import open_source
+from family2_pieces import family2_piece
 from intake.extractors.page import read_page
-from intake.settings import get_settings
 from intake.validators.key_fields import well_read
 
 SHEETS = [
@@ -35,12 +32,8 @@ DOUBTFUL = [
 
 
 def _sheet(tmp_path, seed, index, case, style):
-    dossier_id = f"{index + 1:04d}-{case}"
-    generate_one(tmp_path, dossier_id, case, style, seed, index)
-    expected = json.loads((tmp_path / dossier_id / "expected.json").read_text(encoding="utf-8"))
-    sheet = next(p for p in expected["pieces"] if p["kind"] == "photo_code")
-    source = open_source(tmp_path / dossier_id / sheet["file"], get_settings())
-    return read_page(source.render(sheet.get("page", 1)), 1), sheet
+    image, sheet = family2_piece(tmp_path, seed, index, kind="photo_code", case=case, style=style)
+    return read_page(image, 1), sheet
 
 
 @pytest.mark.parametrize("seed,index,case,style,field,why", SHEETS, ids=[f"s{s[0]}-{s[1] + 1:04d}" for s in SHEETS])

@@ -33,6 +33,7 @@ from intake.extractors.ephoto import sheet
 from intake.extractors.kinds import certificates, identity, proof_of_address
 from intake.extractors.kinds.context import PageContext
 from intake.extractors.mrz.reader import read_mrz
+from intake.extractors.ocr.orient import border_median
 from intake.extractors.ocr.page_text import PageText, prepare
 from intake.extractors.quality import assess, gray
 from intake.extractors.twoddoc.decode import read_2ddocs
@@ -182,8 +183,7 @@ def _a4_scan(g: np.ndarray) -> bool:
     h, w = g.shape[:2]
     if max(h, w) < 1500 or not A4_ASPECT[0] <= max(h, w) / max(1, min(h, w)) <= A4_ASPECT[1]:
         return False
-    border = np.concatenate([g[:4].ravel(), g[-4:].ravel(), g[:, :4].ravel(), g[:, -4:].ravel()])
-    return float(np.median(border)) >= SCAN_BORDER
+    return border_median(g) >= SCAN_BORDER
 
 
 def _surely_printed_kind(result) -> bool:

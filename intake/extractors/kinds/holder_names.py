@@ -20,6 +20,7 @@ import re
 
 from intake.extractors.dates import fold_text
 from intake.extractors.fields import lines_of
+from intake.validators.names import edit_distance_at_most_one
 
 #: Words of a form's labels and phrasing that are never a person's name.
 LABEL_WORDS = frozenset({"NE", "NEE", "NOM", "NOMS", "PRENOM", "PRENOMS", "NAISSANCE", "DATE", "USAGE",
@@ -94,7 +95,7 @@ def complete_given(fields: dict, text: str) -> None:
 
 
 def _title_like(word: str) -> bool:
-    return len(word) <= 4 and any(_distance(word, title) <= 1 for title in TITLES)
+    return len(word) <= 4 and any(edit_distance_at_most_one(word, title) for title in TITLES)
 
 
 def doubtful(fields: dict, text: str) -> list[str]:

@@ -210,7 +210,7 @@ BRIGHT_BORDER = 0.5
 CUT_THINNING = 5
 
 
-def _border_median(image: np.ndarray, depth: int) -> float:
+def border_median(image: np.ndarray, depth: int = 4) -> float:
     """Median brightness of the image's outer `depth` pixels, from the full image's strips (no
     conversion or reduction of the whole image: a scan is told from a photo at once)."""
     strips = [image[:depth], image[-depth:], image[:, :depth], image[:, -depth:]]
@@ -220,7 +220,7 @@ def _border_median(image: np.ndarray, depth: int) -> float:
 def _scan_margins(image: np.ndarray, depth: int) -> bool:
     """The picture's border is paper as white as the page inside: a scan or an export. Read on the
     border strips and a sparse sample of the centre, with no conversion of the whole image."""
-    border = _border_median(image, depth)
+    border = border_median(image, depth)
     if border <= SCAN_BORDER:
         return False
     h, w = image.shape[:2]
