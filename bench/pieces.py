@@ -6,7 +6,8 @@ compares the key fields of each expected piece (CONTRACT.md, `intake.evaluation.
 what was read. Faster than `intake eval` when a reader is being worked on; the issue's goal (98 % of
 key fields per kind and orientation) is read from its two tables. It also counts the key values read
 wrong that the validators would still trust (`validators.key_fields.well_read`: confident, read twice
-alike, or protected by a check digit or signature): the fail-safe's own figure, the misses that reach
+alike, or protected by a check digit or signature, and no issue or photo date later than the
+dossier's reference date): the fail-safe's own figure, the misses that reach
 a verdict instead of a person (marked "wrong, taken as read" in --misses).
 
     OMP_THREAD_LIMIT=1 python bench/pieces.py CORPUS [CORPUS...] [--kind photo_code] [--jobs 2]
@@ -22,6 +23,7 @@ import json
 import os
 import sys
 import time
+from datetime import date
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -43,6 +45,14 @@ def _read(task: tuple[str, str]) -> tuple[str, str, list[dict], float]:
     return folder, file, pieces, time.perf_counter() - started
 
 
+def _reference_date(folder: Path) -> date | None:
+    try:
+        text = json.loads((folder / "dossier.json").read_text(encoding="utf-8")).get("reference_date")
+        return date.fromisoformat(text) if text else None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpora", nargs="+", type=Path)
@@ -57,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     from intake.validators.key_fields import well_read
 
     expected: dict[tuple[str, str], list[tuple[dict, str]]] = {}
+    #: each dossier's reference date: a date read later than it is never taken as read
+    references: dict[str, date | None] = {}
     for corpus in args.corpora:
         for folder in sorted(p for p in corpus.iterdir() if (p / "expected.json").is_file()):
             exp = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
@@ -64,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                 if args.kind and piece["kind"] not in args.kind:
                     continue
                 expected.setdefault((str(folder), piece["file"]), []).append((piece, exp.get("degradation", "")))
+            references[str(folder)] = _reference_date(folder)
     by_rotation: dict[str, dict[str, list[int]]] = {}
     by_condition: dict[str, dict[str, list[int]]] = {}
     misses: list[str] = []
@@ -86,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
                     else:
                         why = "kind" if match is None else "value"
                         if match is not None and match["fields"].get(name) not in (None, "", []) and \
-                                well_read(match["fields"], match["evidence"], name):
+                                well_read(match["fields"], match["evidence"], name, references[folder]):
                             why = "wrong, taken as read"
                             trusted_wrong.append(f"{Path(folder).name}/{file} {piece['kind']}.{name}")
                         misses.append(f"{Path(folder).name}/{file} {piece['kind']}.{name} ({why})")

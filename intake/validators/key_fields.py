@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from intake.labels import FIELD_THE
+from intake.validators.dates import parse_date
 
 #: A key field counts as read when its reader's confidence reaches this (tesseract word confidences
 #: /100, the MRZ and e-photo glyph matchers' scores). Measured on generator seed 2 (a tuning seed, 80
@@ -124,11 +126,26 @@ def _protected(ev: dict) -> bool:
 AGREED_MIN_CONFIDENCE = 0.2
 
 
-def well_read(fields: dict, evidence: dict | None, name: str) -> bool:
+#: Dates no document can carry later than the day it is checked: a piece is issued, a photo taken,
+#: before it is uploaded. Read after the reference date, such a value is a misread whatever its
+#: confidence (2076 read for 2026, 2028 for 2025 on a shaken photo), and one that makes a stale bill
+#: or photo look fresh: a person reads it.
+NOT_AFTER_REFERENCE = ("issue_date", "photo_date")
+
+
+def after_reference(fields: dict, name: str, ref: date | None) -> bool:
+    """The value of `name` is a date that cannot be later than `ref`, and is."""
+    if ref is None or name not in NOT_AFTER_REFERENCE:
+        return False
+    read = parse_date(fields.get(name))
+    return read is not None and read > ref
+
+
+def well_read(fields: dict, evidence: dict | None, name: str, ref: date | None = None) -> bool:
     """The value is there and read with confidence: protected, or its reader sure enough, or read
-    twice the same way."""
+    twice the same way; and, given the reference date, not a date it cannot be."""
     ev = _read_evidence(fields, evidence, name)
-    if ev is None:
+    if ev is None or after_reference(fields, name, ref):
         return False
     confidence = float(ev.get("confidence") or 0.0)
     return _protected(ev) or confidence >= KEY_MIN_CONFIDENCE or (
@@ -148,30 +165,34 @@ class KeyFieldGap:
 
     missing: tuple[str, ...]
     doubtful: tuple[str, ...]
+    #: read as dates later than the reference date (NOT_AFTER_REFERENCE): misread, whatever their confidence
+    impossible: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.missing or self.doubtful)
+        return bool(self.missing or self.doubtful or self.impossible)
 
 
-def key_field_gaps(kind: str, fields: dict, evidence: dict | None) -> KeyFieldGap:
+def key_field_gaps(kind: str, fields: dict, evidence: dict | None, ref: date | None = None) -> KeyFieldGap:
     missing: list[str] = []
     doubtful: list[str] = []
+    impossible: list[str] = []
     laminated = kind == "identity_card" and fields.get("mrz_format") == "fr_cni_2x36"
     for entry in KEY_FIELDS.get(kind, ()):
         ways = alternatives(entry)
         if laminated and ("expiry_date",) in ways:
             ways.append(("document_number",))  # RULES.md: the card number gives the issue month
-        if any(all(well_read(fields, evidence, n) for n in way) for way in ways):
+        if any(all(well_read(fields, evidence, n, ref) for n in way) for way in ways):
             continue
         if ways == [("given_names",)] and (evidence or {}).get("mrz_names_full") and not fields.get("given_names"):
             continue  # a surname that fills the MRZ's name field leaves no room for given names
         # name what is wrong in the way that got furthest (the first one when none did)
         way = max(ways, key=lambda w: sum(_present(fields.get(n)) for n in w))
         for n in way:
-            if well_read(fields, evidence, n):
-                continue
-            (doubtful if _present(fields.get(n)) else missing).append(n)
-    return KeyFieldGap(tuple(dict.fromkeys(missing)), tuple(dict.fromkeys(doubtful)))
+            if after_reference(fields, n, ref):
+                impossible.append(n)
+            elif not well_read(fields, evidence, n):
+                (doubtful if _present(fields.get(n)) else missing).append(n)
+    return KeyFieldGap(tuple(dict.fromkeys(missing)), tuple(dict.fromkeys(doubtful)), tuple(dict.fromkeys(impossible)))
 
 
 def rests_on(code: str, kind: str) -> tuple[str, ...]:

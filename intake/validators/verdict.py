@@ -442,7 +442,7 @@ def _key_field_problems(ctx: _Ctx, i: int, found: list[Finding]) -> list[Finding
     if any(u.code in _PIECE_IN_DOUBT for u in ctx.upstream.get(i, [])):
         return []
     fields = address_fields(doc) if doc.kind == "proof_of_address" else doc.fields
-    gaps = key_field_gaps(doc.kind, fields, doc.evidence)
+    gaps = key_field_gaps(doc.kind, fields, doc.evidence, ctx.ref)
     if not gaps:
         return []
     if not any(fields.get(n) not in (None, "", []) for entry in KEY_FIELDS.get(doc.kind, ())
@@ -453,9 +453,10 @@ def _key_field_problems(ctx: _Ctx, i: int, found: list[Finding]) -> list[Finding
     said |= {n for f in found for n in f.details.get("doubtful", ())}
     missing = [n for n in gaps.missing if n not in said]
     doubtful = [n for n in gaps.doubtful if n not in said]
-    if not missing and not doubtful:
+    impossible = [(n, fields[n]) for n in gaps.impossible]
+    if not missing and not doubtful and not impossible:
         return []
-    return [_finding("key_field_unread", msg.key_fields_unread(doc.kind, missing, doubtful), doc)]
+    return [_finding("key_field_unread", msg.key_fields_unread(doc.kind, missing, doubtful, impossible), doc)]
 
 
 def _acceptable(ctx: _Ctx, i: int, req: Requirement) -> bool:

@@ -11,7 +11,7 @@ from intake.documents import Finding, PageRead
 from intake.extractors import evidence as evidence_mod
 from intake.extractors import fields as fields_mod
 from intake.extractors.dates import evidence as dates_evidence
-from intake.extractors.dates import find_dates, pick
+from intake.extractors.dates import find_dates, fold_text, pick
 from intake.extractors.kinds.context import PageContext
 from intake.extractors.twoddoc.parse import contradictions
 from intake.twoddoc_types import ADDRESS_TYPES, DOCUMENT_TYPES, TAX_NOTICE_TYPES
@@ -71,7 +71,7 @@ def read(ctx: PageContext) -> None:
         # person checks it is the bill's date
         page.ceilings["issue_date"] = BARE_LABEL_CONFIDENCE
     if fields.get("holder_name"):
-        fields["holder_name"] = after_inner_title(fields["holder_name"])
+        fields["holder_name"] = before_document_words(after_inner_title(fields["holder_name"]))
     if docs:
         _with_code(page, fields, docs[0])
     page.fields = fields
@@ -95,6 +95,26 @@ def after_inner_title(name: str) -> str:
         return name
     rest = name[m.end():].strip()
     return rest if len(rest.split()) >= 2 else name
+
+
+#: Words of a bill's own vocabulary that are nobody's name. Found after a holder's name, they say
+#: that the OCR joined to the name the label of a column printed beside it on the same row ("HÉLÈNE
+#: MERCIER VOTRE CONTRAT"). Words that are also surnames (PAGE, DATE...) are left out.
+DOCUMENT_WORDS = frozenset({
+    "votre", "vos", "contrat", "client", "cliente", "facture", "reference", "numero", "echeance", "montant",
+    "periode", "consommation", "abonnement", "prelevement", "quittance", "identifiant", "releve",
+    "telephone", "courriel", "email", "espace", "compteur", "offre",
+})
+
+
+def before_document_words(name: str) -> str:
+    """The holder's name up to the first word of a bill's vocabulary, when two words or more of
+    the name come before it: 'HÉLÈNE MERCIER VOTRE CONTRAT' -> 'HÉLÈNE MERCIER'."""
+    words = (name or "").split()
+    for i, word in enumerate(words):
+        if fold_text(word).strip(".:,;") in DOCUMENT_WORDS:
+            return " ".join(words[:i]) if i >= 2 else name
+    return name
 
 
 def _with_code(page: PageRead, fields: dict[str, Any], doc) -> None:
