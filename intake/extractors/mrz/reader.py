@@ -20,7 +20,7 @@ import numpy as np
 from intake.extractors.quality import gray as to_gray
 from intake.icao import is_state_code
 from intake.extractors.mrz.locate import Band, find_bands, rotate_quarter
-from intake.extractors.ocr.orient import border_median, find_card, flatten_card
+from intake.extractors.ocr.orient import find_card, flatten_card, scan_margins
 from intake.extractors.mrz.ocr import SHARP_ENOUGH, LineRead, deslant, ink_map, read_line
 from intake.extractors.mrz.parse import (
     MrzParseError,
@@ -444,8 +444,9 @@ def _same_quad(a: np.ndarray, b: np.ndarray) -> bool:
 
 def _photographed(gray: np.ndarray) -> bool:
     """A photo (a table, a background around the document) rather than a scan, whose margins are
-    paper white: only photos are worth the turned and flattened readings."""
-    return border_median(gray) < 170
+    paper as white as the page inside: only photos are worth the turned and flattened readings. A
+    light grey desk is as bright as a scanner's lid, but the paper on it is whiter."""
+    return not scan_margins(gray, 4)
 
 
 def read_mrz(image: np.ndarray, deep: bool = True) -> MrzResult | None:

@@ -217,7 +217,7 @@ def border_median(image: np.ndarray, depth: int = 4) -> float:
     return float(np.median(np.concatenate([gray(np.ascontiguousarray(s)).ravel() for s in strips])))
 
 
-def _scan_margins(image: np.ndarray, depth: int) -> bool:
+def scan_margins(image: np.ndarray, depth: int) -> bool:
     """The picture's border is paper as white as the page inside: a scan or an export. Read on the
     border strips and a sparse sample of the centre, with no conversion of the whole image."""
     border = border_median(image, depth)
@@ -245,7 +245,7 @@ def find_paper(image: np.ndarray) -> np.ndarray | None:
     scan costs no more than that."""
     h0, w0 = image.shape[:2]
     depth = max(4, int(round(4 * max(h0, w0) / 800)))
-    if _scan_margins(image, depth):
+    if scan_margins(image, depth):
         return None  # white margins all round: a scan, not a photo
     small, scale = _reduced(gray(image), 800)
     h, w = small.shape
