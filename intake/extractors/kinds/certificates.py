@@ -14,7 +14,13 @@ or slashes were misread is read from the order of its lines (`licence_text`).
 Fail-safe (issue 16): a holder that reads like something else than a whole name
 (`holder_names.doubtful`), categories read run together, a date whose box read again alone
 gives another date, and a card's licence number that a reading made otherwise does not give
-again are kept under the key-field threshold: a person reads them."""
+again are kept under the key-field threshold: a person reads them.
+
+Second readings (issue 16, photos and quarter turns): a holder whose block and line readings
+begin with another word is settled by its surname's line read alone; a medical verdict whose tick
+the text lost is read from the ink of its boxes (`tick_boxes`); a birth date whose separators were
+misread is read from its labelled line twice (`birth_lines`); categories after their whole label
+are taken for a person to confirm."""
 
 from __future__ import annotations
 
@@ -31,7 +37,7 @@ from intake.extractors import fields as fields_mod
 from intake.extractors.dates import evidence as dates_evidence
 from intake.extractors.dates import find_dates, fold_text
 from intake.extractors.dates import pick
-from intake.extractors.kinds import card_lines, holder_names, licence_text
+from intake.extractors.kinds import birth_lines, card_lines, holder_names, licence_text, tick_boxes
 from intake.extractors.kinds.context import PageContext
 from intake.extractors.ocr.orient import flatten_card
 from intake.extractors.ocr.page_text import PageText, prepare, read_line
@@ -47,17 +53,31 @@ DISAGREED_CONFIDENCE = 0.4
 DOUBTFUL_CONFIDENCE = 0.4
 #: The key fields of a licence's front (field 9 repeats the categories of the back's table).
 LICENCE_FRONT_KEYS = ("holder_name", "licence_number", "categories")
+#: Kinds that print their holder's birth date under a label (or a licence's field 3).
+BORN_KINDS = ("assr", "jdc", "medical_opinion", "training_certificate", "exam_certificate", "driving_licence")
 
 
 def read(ctx: PageContext) -> None:
     """A certificate's fields, and the dates it was chosen from as evidence."""
     page = ctx.page
-    page.fields = _fields(page.kind, ctx.text, ctx.dates)
+    page.fields, block_holder = _fields(page.kind, ctx.text, ctx.dates)
     if page.kind != "driving_licence":  # (a licence's names are checked once its front is complete)
+        if holder_names.first_words_differ(block_holder, page.fields.get("holder_name")):
+            _settle_surname(ctx)
         holder_names.complete_given(page.fields, ctx.text.text)
-        for name in holder_names.doubtful(page.fields, ctx.text.text):
+        # the holder is taken from the geometric lines first: it is judged on them too (a surname
+        # alone on its labelled line there, run into the next labels in the blocks)
+        lines = ctx.text.line_text()
+        for name in dict.fromkeys(holder_names.doubtful(page.fields, ctx.text.text)
+                                  + holder_names.doubtful(page.fields, lines)):
             _keep_under_threshold(ctx, name)
         _check_dates(ctx)
+    if page.kind == "medical_opinion" and "fit" not in page.fields:
+        _fit_from_boxes(ctx)
+    if page.kind == "medical_opinion" and not page.fields.get("categories"):
+        _categories_after_label(ctx)
+    if page.kind in BORN_KINDS and not page.fields.get("birth_date"):
+        _birth_from_line(ctx)
     used = pick(ctx.dates, "issue") or pick(ctx.dates, "exam")
     page.evidence["date_candidates"] = dates_evidence(ctx.dates, used)
 
@@ -88,6 +108,85 @@ def _check_dates(ctx: PageContext) -> None:
         else:
             continue
         page.evidence.setdefault("fields", {})[name] = evidence_mod.strip_private(found)[name]
+
+
+#: Confidence of a verdict read from the ink of its box alone (one reading, no text): enough to
+#: count as read, never enough to refuse on (a refusal needs two readings).
+TICK_CONFIDENCE = 0.6
+
+
+def _fit_from_boxes(ctx: PageContext) -> None:
+    """A medical opinion whose ticked box the text does not show (a tick read "À" or not at all):
+    the option whose box holds clearly the most ink (`tick_boxes`)."""
+    page = ctx.page
+    if page.page == 0:
+        return
+    option = tick_boxes.ticked(gray(ctx.text.image), ctx.text.words())
+    if option is None:
+        return
+    page.fields["fit"] = option != "inapte"
+    page.evidence.setdefault("fields", {})["fit"] = evidence_mod.FieldEvidence(
+        TICK_CONFIDENCE, evidence_mod.OCR, None, page.page, None).to_json()
+
+
+#: A medical opinion's categories label, its words misread or not ("Catégorie(s) de permis
+#: concernée(s)"), and what follows it on its line.
+_CATEGORIES_LABEL = re.compile(r"^\s*cat\w{3,7}(?:\W*s\b)?\W*(?:de permis\s*)?(?:concern\w*(?:\W*s\b)?\W*)?(.*)$")
+
+
+def _categories_after_label(ctx: PageContext) -> None:
+    """Categories after the whole of their label, on its line or the next, when they are codes and
+    nothing else once put in capitals (a "C" alone is read "c"): one reading of a value the form's
+    reading missed, kept under the key-field threshold (a person reads it)."""
+    page = ctx.page
+    if page.page == 0:
+        return
+    for text in (ctx.text.line_text(), ctx.text.text):
+        lines = [line for line in text.splitlines() if line.strip()]
+        for i, line in enumerate(lines):
+            m = _CATEGORIES_LABEL.match(fold_text(line).lower())
+            if not m:
+                continue
+            value = line[len(line) - len(m.group(1)):].strip() if m.group(1) else \
+                (lines[i + 1].strip() if i + 1 < len(lines) else "")
+            codes = value.upper().replace(",", " ").replace("/", " ").split()
+            if codes and len(codes) <= 6 and all(fields_mod.CATEGORY_RE.fullmatch(c) for c in codes):
+                page.fields["categories"] = fields_mod.categories_in(" ".join(codes))
+                _keep_under_threshold(ctx, "categories")
+                return
+            break
+
+
+def _birth_from_line(ctx: PageContext) -> None:
+    """A birth label read with no date the parser takes after it ("07 09.2010", "11127008"): the
+    line read with loose separators, and read again alone (`birth_lines`). Both giving the date
+    makes it read twice; one alone gives it under the key-field threshold."""
+    page = ctx.page
+    if page.page == 0:
+        return  # the staged reader's trial on the top band: no evidence kept
+    words = ctx.text.words()
+    for text in (ctx.text.line_text(), ctx.text.text):
+        for rest in birth_lines.labelled_lines(text, licence=page.kind == "driving_licence"):
+            token = birth_lines.date_token(rest)
+            if not token:
+                continue
+            first = birth_lines.loose_date(token)
+            hit = evidence_mod.locate(words, token)
+            line = _line_box(words, hit.box) if hit is not None and hit.box else None
+            reread, reread_confidence = ctx.text.reread_box(line) if line else ("", 0.0)
+            second = birth_lines.second_reading(reread)
+            value = first or second
+            issued = page.fields.get("issue_date")
+            if value is None or (issued and value.isoformat() >= issued):
+                continue  # (a holder is born before the certificate is issued)
+            agreed = first is not None and first == second
+            confidence = min(hit.confidence if hit is not None else 0.0, reread_confidence) if agreed \
+                else DOUBTFUL_CONFIDENCE
+            page.fields["birth_date"] = value.isoformat()
+            page.evidence.setdefault("fields", {})["birth_date"] = evidence_mod.FieldEvidence(
+                round(min(confidence, 0.99), 3), evidence_mod.OCR, None, page.page,
+                evidence_mod.scale_box(line, ctx.text.scale), 2 if agreed else 1).to_json()
+            return
 
 
 def _keep_under_threshold(ctx: PageContext, name: str) -> None:
@@ -151,7 +250,8 @@ def _read_licence_page(ctx: PageContext, card: bool | None = None) -> None:
     read(ctx)
     if licence_text.complete_front(page.fields, text) | _without_marks(page.fields, text):
         _keep_under_threshold(ctx, "categories")  # their slashes lost: left for a person
-    if "holder_name" in holder_names.doubtful(page.fields, text):
+    if licence_text.given_below_surname(page.fields, text) or \
+            "holder_name" in holder_names.doubtful(page.fields, text):
         _keep_under_threshold(ctx, "holder_name")
     if ctx.text.from_card and page.fields.get("licence_number") and not _number_read_again(ctx):
         _keep_under_threshold(ctx, "licence_number")
@@ -223,14 +323,43 @@ def _front_count_of(page) -> int:
     return sum(1 for k in LICENCE_FRONT_KEYS if page.fields.get(k))
 
 
-def _fields(kind: str, pt: PageText, candidates) -> dict[str, Any]:
+def _fields(kind: str, pt: PageText, candidates) -> tuple[dict[str, Any], str | None]:
     """Fields from the page's printed lines (certificates are one column, and tesseract's column
-    finding can cut a line in two), completed by the block reading for what those lack."""
+    finding can cut a line in two), completed by the block reading for what those lack; with the
+    holder the block reading gave (a second reading of the name, to compare)."""
     fields = fields_mod.certificate_fields(kind, pt.text, candidates)
     if kind == "driving_licence":
-        return fields  # its fields are numbered blocks: the block reading is the right one
+        return fields, None  # its fields are numbered blocks: the block reading is the right one
     by_lines = fields_mod.certificate_fields(kind, pt.line_text())
-    return {**fields, **by_lines}
+    return {**fields, **by_lines}, fields.get("holder_name")
+
+
+def _settle_surname(ctx: PageContext) -> None:
+    """The page's two readings of the holder (blocks, geometric lines) begin with another word: the
+    surname's printed line is read again alone. The same first word settles it; a longer one that
+    holds the first (a letter one reading lost) replaces it; anything else leaves the name to a
+    person. A replaced name is one reading only: it too is kept under the key-field threshold."""
+    page = ctx.page
+    holder = page.fields["holder_name"]
+    words = ctx.text.words()
+    hit = evidence_mod.locate(words, holder.split()[0])
+    line = _line_box(words, hit.box) if hit is not None and hit.box else None
+    text, _ = ctx.text.reread_box(line) if line else ("", 0.0)
+    same, fixed = holder_names.reread_settles(holder, text)
+    if same:
+        return
+    if fixed:
+        page.fields["holder_name"] = fixed
+    _keep_under_threshold(ctx, "holder_name")
+
+
+def _line_box(words: list, box: list[int]) -> list[int] | None:
+    """The box of the whole printed line through `box` (x, y, w, h): every word whose middle lies
+    within its height (the label before the value, a part of the value read apart)."""
+    x, y, w, h = box
+    same = [(v.left, v.top, v.width, v.height) for v in words
+            if y <= v.top + v.height / 2 <= y + h and v.height <= 3 * h]
+    return evidence_mod.box_union(same + [(x, y, w, h)])
 
 
 # --- cards photographed among other papers (issue 16) ----------------------------------------------

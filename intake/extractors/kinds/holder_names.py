@@ -113,3 +113,50 @@ def doubtful(fields: dict, text: str) -> list[str]:
         elif name == "holder_name" and surname_alone(value, text):
             out.append(name)
     return out
+
+
+def first_words_differ(one: str | None, other: str | None) -> bool:
+    """Two readings of the holder (the page's blocks, its geometric lines) begin with another word:
+    one of them lost or cut a part of the surname ("M" and "ÉNARD" for "MÉNARD", where the line's
+    first letter fell on the overlap of two bands)."""
+    a, b = _tokens(one or ""), _tokens(other or "")
+    return bool(a and b) and a[0] != b[0]
+
+
+def surname_of_line(line: str) -> str | None:
+    """The surname a line read alone gives: its words after the surname's label (or the whole line
+    when it has none), the label's words and a lone letter aside. None when no such word."""
+    m = _SURNAME_LINE.match(fold_text(line).lower())
+    value = line[len(line) - len(m.group(1)):] if m else line
+    words = [w for w in _tokens(value) if w not in LABEL_WORDS]
+    if not words or len(words[0]) < 2:
+        return None
+    return words[0]
+
+
+def reread_settles(holder: str, reread: str) -> tuple[bool, str | None]:
+    """What the surname's line read again alone says of the holder read: (it gives the same first
+    word, the holder with its first word as the second reading gives it when that is the first
+    read with a letter lost before or after it). Else (False, None): a person reads the name."""
+    first = surname_of_line(reread)
+    words = holder.split()
+    if first is None or not words:
+        return False, None
+    read = _tokens(words[0])
+    if read and read[0] == first:
+        return True, None
+    if read and len(first) > len(read[0]) and (first.endswith(read[0]) or first.startswith(read[0])) \
+            and len(first) - len(read[0]) <= 2:
+        fixed = _restore_marks(first, words[0])
+        return False, " ".join([fixed] + words[1:])
+    return False, None
+
+
+def _restore_marks(folded: str, printed: str) -> str:
+    """The second reading's word (folded) with the accented letters the first reading printed
+    kept where the two share them ("MENARD" with "ÉNARD" -> "MÉNARD")."""
+    plain = fold_text(printed).upper()
+    at = folded.find(plain)
+    if at < 0 or len(plain) != len(printed):
+        return folded
+    return folded[:at] + printed.upper() + folded[at + len(plain):]

@@ -129,6 +129,32 @@ def complete_front(fields: dict, text: str) -> bool:
     return found[1]
 
 
+#: Field 2 read in small letters ("Loic" for "LOÏC"), its number "2." or not before it.
+_GIVEN_ANY_CASE = re.compile(r"^\s*(?:2\.?\s+)?([A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’\- ]{1,40})$")
+
+
+def given_below_surname(fields: dict, text: str) -> bool:
+    """The holder read is field 1 alone, and the line between it and field 3 is a word of letters
+    in any case (field 2 read in small letters, which the front's capitals-only reading passes
+    over): the holder completed with it in capitals. True when completed (one reading of a line
+    read otherwise than printed: the caller leaves it to a person)."""
+    holder = fields.get("holder_name")
+    if not holder:
+        return False
+    lines = lines_of(text)
+    birth = next((i for i, line in enumerate(lines) if _BIRTH_LINE.match(line)), None)
+    if birth is None or birth < 2:
+        return False
+    m = _NAME_LINE.match(lines[birth - 2])
+    if not m or m.group(1).strip() != holder:
+        return False
+    given = _GIVEN_ANY_CASE.match(lines[birth - 1])
+    if not given or _is_title(lines[birth - 1]) or len(re.sub(r"[^A-Za-zÀ-ÿ]", "", given.group(1))) < 3:
+        return False
+    fields["holder_name"] = f"{holder} {given.group(1).strip().upper()}"
+    return True
+
+
 #: A field number misread at the start of a line ("1." read "L", "5." read "| S", "9." read "2"):
 #: a sign, or a letter or digit alone, before the value.
 _MARK = re.compile(r"^(?:[^\w\s]+|\w)$")
