@@ -34,7 +34,8 @@ from intake.extractors.kinds import certificates, identity, proof_of_address
 from intake.extractors.kinds.context import PageContext
 from intake.extractors.mrz.reader import read_mrz
 from intake.extractors.ocr.orient import border_median
-from intake.extractors.ocr.page_text import PageText, prepare
+from intake.extractors.ocr.page_text import PageText, prepare, read_restored
+from intake.extractors.ocr.restore import RESTORED_CEILING
 from intake.extractors.quality import assess, gray
 from intake.extractors.twoddoc.decode import read_2ddocs
 from intake.twoddoc_types import ADDRESS_TYPES
@@ -46,6 +47,8 @@ log = logging.getLogger(__name__)
 SURE = 0.8
 #: The top band read first: header, issuer, addressee block and dates of French documents.
 TOP_FRACTION = 0.42
+#: Kinds printed on a card: a page read as a card keeps its card reading for them.
+CARD_KINDS = ("identity_card", "passport", "residence_permit", "driving_licence")
 
 #: Which reader fills the fields of each kind. An identity page reaches its reader only when its MRZ
 #: was not read (the MRZ stage fills the page itself).
@@ -112,12 +115,26 @@ def read_page(image: np.ndarray, page_number: int, _codes: list | None = None) -
             # the back of a low-resolution licence scan); reading it as one block finds it.
             pt.read(0.0, 1.0, psm=6)
         result = classify_mod.classify_text(pt.text, card_shaped=card, address_2ddoc=bool(docs))
+        if card and result.kind == "unknown" and pt.flattened:
+            # A sheet flattened from a photo with a paper under it takes a card's proportions
+            # (the quadrilateral holds both): read as a page, its lines found by layout analysis.
+            sheet = PageText(pt.image, rotation=pt.rotation, skew=pt.skew, flattened=True, scale=pt.scale)
+            sheet.read(0.0, TOP_FRACTION)
+            as_page = classify_mod.classify_text(sheet.text, card_shaped=False, address_2ddoc=bool(docs))
+            if as_page.kind != "unknown" and as_page.kind not in CARD_KINDS:
+                pt, result, card = sheet, as_page, False
     if result.kind == "unknown" and not text_first and not docs and certificates.photographed(image):
         # a licence photographed among other papers: its cards found, flattened, read one by one (a
         # fallback: only a photo that read as nothing pays for it)
         photographed = certificates.read_photographed_cards(image, want="driving_licence")
         if photographed is not None:
             pt, result = photographed
+    if result.kind == "unknown" and not text_first and not docs and quality.rough:
+        # a rough phone photo read as nothing: read again deblurred, enlarged (issue 16)
+        restored = read_restored(g, pt, lambda text, card: classify_mod.classify_text(text, card_shaped=card))
+        if restored is not None:
+            pt, result = restored
+            page.evidence["restored"] = True
     if not _surely_printed_kind(result) and _settled_by_mrz(page, g, image.shape, started):
         # an identity document copied on an A4 page, or a photo whose MRZ no quick look read valid
         return page
@@ -133,6 +150,8 @@ def read_page(image: np.ndarray, page_number: int, _codes: list | None = None) -
     if reader is not None:
         reader(PageContext(page=page, text=pt, image=image, dates=find_dates(pt.text), address_codes=docs,
                            card=card))
+    if pt.restored:  # values read on a restored image: the least sure reading, a person looks
+        page.ceilings.update({n: min(page.ceilings.get(n, 1.0), RESTORED_CEILING) for n in page.fields})
     _text_evidence(page, pt)
     page.evidence["ocr_coverage"] = round(pt.covered, 2)
     page.evidence["orientation"] = {"rotation": pt.rotation, "skew": round(pt.skew, 2), "flattened": pt.flattened}

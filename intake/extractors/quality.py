@@ -29,6 +29,10 @@ WORK_LONG_SIDE = 1400
 BLUR_SHARPNESS = 0.30
 #: Between BLUR_SHARPNESS and this, the page is doubtful: the reader tries OCR and decides from it.
 BLUR_DOUBTFUL = 0.45
+#: Under this, a photo read as nothing is worth a restored second reading (issue 16): phone photos
+#: with a 5-9 px motion blur and low JPEG quality measure 0.3 to 0.8 (their sheet is a small part of
+#: the photo, and the background's edges stay steep).
+ROUGH_SHARPNESS = 0.8
 
 REASONS = {
     "small": "image trop petite pour être lue",
@@ -58,6 +62,11 @@ class Quality:
     def doubtful(self) -> bool:
         """Readable by the measures, but blurred enough that OCR should confirm it."""
         return self.reason is None and self.sharpness < BLUR_DOUBTFUL
+
+    @property
+    def rough(self) -> bool:
+        """Readable by the measures, but soft enough that a page read as nothing may read restored."""
+        return self.reason is None and self.sharpness < ROUGH_SHARPNESS
 
     def to_evidence(self) -> dict:
         return {"width": self.width, "height": self.height, "mean": round(self.mean, 1),

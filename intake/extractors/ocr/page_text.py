@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from intake.extractors.ocr import restore
 from intake.extractors.ocr import words as ocr
 from intake.extractors.ocr.orient import deskew, even_lighting, find_paper, flatten, geometry, rotate_quarter
 from intake.extractors.quality import gray
@@ -56,6 +57,8 @@ class PageText:
     #: Read from one card found among other papers in a photo (the least sure reading: its key
     #: values count only when a second reading of their box agrees).
     from_card: bool = False
+    #: Read from a restored image (deblurred or enlarged rough photo): as unsure as `from_card`.
+    restored: bool = False
 
     @property
     def aspect(self) -> float:
@@ -356,3 +359,45 @@ def prepare(image: np.ndarray) -> PageText:
         f = 1000 / max(h, w)
         g = cv2.resize(g, (int(w * f), int(h * f)), interpolation=cv2.INTER_CUBIC)
     return PageText(g, rotation=rotation, skew=skew, flattened=flattened, scale=f)
+
+
+#: Classification confidence under which a restored page is read whole before deciding.
+RESTORED_SURE = 0.8
+
+
+def read_restored(g: np.ndarray, first: PageText, classify) -> tuple[PageText, object] | None:
+    """A rough phone photo that read as nothing, read again restored (issue 16): first the photo
+    with its motion blur undone, then the sheet enlarged. `classify(text, card_shaped)` gives the
+    kind; the first restored reading that gives one is returned (page text marked `restored`, and
+    the classification), None when none does."""
+    for pt in _restored_pages(g, first):
+        if pt.card_shaped:
+            pt.read(0.0, 1.0, psm=11)
+        else:
+            pt.read(0.0, 0.42)
+        result = classify(pt.text, pt.card_shaped)
+        if (result.kind == "unknown" or result.confidence < RESTORED_SURE) and not pt.card_shaped:
+            pt.read_rest()
+            result = classify(pt.text, pt.card_shaped)
+        if result.kind != "unknown":
+            return pt, result
+    return None
+
+
+def _restored_pages(g: np.ndarray, first: PageText):
+    """The restored versions of a page, cheapest to compute and likeliest to help first."""
+    sharp = restore.deblurred(g)
+    deblurred = None
+    if sharp is not None:
+        deblurred = prepare(sharp)
+        deblurred.restored = True
+        yield deblurred
+    for base in (first, deblurred):
+        if base is None:
+            continue
+        big = restore.enlarged(base.image)
+        if big is not None:
+            # the sheet enlarged (the first reading's, then the deblurred one's): small print grown
+            zoom = big.shape[0] / base.image.shape[0]
+            yield PageText(big, rotation=base.rotation, skew=base.skew, flattened=base.flattened,
+                           scale=base.scale * zoom, from_card=base.from_card, restored=True)
