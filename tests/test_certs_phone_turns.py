@@ -96,6 +96,16 @@ def test_a_surname_read_again_settles_or_leaves_the_name_to_a_person():
     assert holder_names.reread_settles("ÉNARD LÉA", "Nom: DUPONT") == (False, None)
 
 
+def test_a_surname_cut_in_two_or_read_again_after_its_title_is_settled():
+    # Given a holder one reading cut in two ("GU ÉRIN"), and a surname line read again with the
+    # holder's title before the name and no label
+    # When the readings are compared
+    # Then a cut word lost nothing, and the title is no surname: the name is settled, not doubted
+    assert not holder_names.first_words_differ("GU ÉRIN RÉMI KARIM", "GUÉRIN RÉMI KARIM")
+    assert holder_names.reread_settles("GUÉRIN RÉMI KARIM", "M. GUÉRIN Rémi Karim,") == (True, None)
+    assert holder_names.reread_settles("GUÉRIN RÉMI", "MME DUPONT Rémi") == (False, None)
+
+
 def _form(ticked: str) -> tuple[np.ndarray, list]:
     """A drawn verdict block: three boxes and their options, one box crossed."""
     image = np.full((260, 600), 255, np.uint8)

@@ -120,7 +120,10 @@ def first_words_differ(one: str | None, other: str | None) -> bool:
     one of them lost or cut a part of the surname ("M" and "ÉNARD" for "MÉNARD", where the line's
     first letter fell on the overlap of two bands)."""
     a, b = _tokens(one or ""), _tokens(other or "")
-    return bool(a and b) and a[0] != b[0]
+    if not (a and b) or a[0] == b[0]:
+        return False
+    # a surname cut in two by one reading ("GU ÉRIN" for "GUÉRIN") lost nothing
+    return not ("".join(a[:2]) == b[0] or "".join(b[:2]) == a[0])
 
 
 def surname_of_line(line: str) -> str | None:
@@ -128,10 +131,8 @@ def surname_of_line(line: str) -> str | None:
     when it has none), the label's words and a lone letter aside. None when no such word."""
     m = _SURNAME_LINE.match(fold_text(line).lower())
     value = line[len(line) - len(m.group(1)):] if m else line
-    words = [w for w in _tokens(value) if w not in LABEL_WORDS]
-    if not words or len(words[0]) < 2:
-        return None
-    return words[0]
+    words = [w for w in _tokens(value) if w not in LABEL_WORDS and w not in TITLES and len(w) >= 2]
+    return words[0] if words else None
 
 
 def reread_settles(holder: str, reread: str) -> tuple[bool, str | None]:
