@@ -46,10 +46,11 @@ def _read(task: tuple[str, str]) -> tuple[str, str, list[dict], float]:
 
 
 def _reference_date(folder: Path) -> date | None:
+    from intake.dossier import DossierError, load_declared
+
     try:
-        text = json.loads((folder / "dossier.json").read_text(encoding="utf-8")).get("reference_date")
-        return date.fromisoformat(text) if text else None
-    except (OSError, ValueError, AttributeError):
+        return load_declared(folder).reference_date
+    except DossierError:
         return None
 
 

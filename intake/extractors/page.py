@@ -134,7 +134,6 @@ def read_page(image: np.ndarray, page_number: int, _codes: list | None = None) -
         restored = read_restored(g, pt, lambda text, card: classify_mod.classify_text(text, card_shaped=card))
         if restored is not None:
             pt, result = restored
-            page.evidence["restored"] = True
     if not _surely_printed_kind(result) and _settled_by_mrz(page, g, image.shape, started):
         # an identity document copied on an A4 page, or a photo whose MRZ no quick look read valid
         return page
@@ -151,6 +150,7 @@ def read_page(image: np.ndarray, page_number: int, _codes: list | None = None) -
         reader(PageContext(page=page, text=pt, image=image, dates=find_dates(pt.text), address_codes=docs,
                            card=card))
     if pt.restored:  # values read on a restored image: the least sure reading, a person looks
+        page.evidence["restored"] = True
         page.ceilings.update({n: min(page.ceilings.get(n, 1.0), RESTORED_CEILING) for n in page.fields})
     _text_evidence(page, pt)
     page.evidence["ocr_coverage"] = round(pt.covered, 2)

@@ -61,8 +61,11 @@ def read(ctx: PageContext) -> None:
     """A certificate's fields, and the dates it was chosen from as evidence."""
     page = ctx.page
     page.fields, block_holder = _fields(page.kind, ctx.text, ctx.dates)
+    # The staged reader's trial on the top band (page.py, `_top_gives_all`, page 0) asks only which
+    # fields the print gives: no second reading, no evidence (the page itself is read again after).
+    trial = page.page == 0
     if page.kind != "driving_licence":  # (a licence's names are checked once its front is complete)
-        if holder_names.first_words_differ(block_holder, page.fields.get("holder_name")):
+        if not trial and holder_names.first_words_differ(block_holder, page.fields.get("holder_name")):
             _settle_surname(ctx)
         holder_names.complete_given(page.fields, ctx.text.text)
         # the holder is taken from the geometric lines first: it is judged on them too (a surname
@@ -71,12 +74,13 @@ def read(ctx: PageContext) -> None:
         for name in dict.fromkeys(holder_names.doubtful(page.fields, ctx.text.text)
                                   + holder_names.doubtful(page.fields, lines)):
             _keep_under_threshold(ctx, name)
-        _check_dates(ctx)
-    if page.kind == "medical_opinion" and "fit" not in page.fields:
+        if not trial:
+            _check_dates(ctx)
+    if not trial and page.kind == "medical_opinion" and "fit" not in page.fields:
         _fit_from_boxes(ctx)
-    if page.kind == "medical_opinion" and not page.fields.get("categories"):
+    if not trial and page.kind == "medical_opinion" and not page.fields.get("categories"):
         _categories_after_label(ctx)
-    if page.kind in BORN_KINDS and not page.fields.get("birth_date"):
+    if not trial and page.kind in BORN_KINDS and not page.fields.get("birth_date"):
         _birth_from_line(ctx)
     used = pick(ctx.dates, "issue") or pick(ctx.dates, "exam")
     page.evidence["date_candidates"] = dates_evidence(ctx.dates, used)
@@ -87,8 +91,6 @@ def _check_dates(ctx: PageContext) -> None:
     8, 2026 read 2076 on a blurred photo) leaves the date to a person; one that gives the same date
     makes it a double reading. (A second reading that gives no date says nothing either way.)"""
     page = ctx.page
-    if page.page == 0:
-        return  # the staged reader's trial on the top band (page.py, `_top_gives_all`): no evidence kept
     for name in ("issue_date", "birth_date"):
         value = page.fields.get(name)
         if not value or name in page.evidence.get("fields", {}):
@@ -119,8 +121,6 @@ def _fit_from_boxes(ctx: PageContext) -> None:
     """A medical opinion whose ticked box the text does not show (a tick read "À" or not at all):
     the option whose box holds clearly the most ink (`tick_boxes`)."""
     page = ctx.page
-    if page.page == 0:
-        return
     option = tick_boxes.ticked(gray(ctx.text.image), ctx.text.words())
     if option is None:
         return
@@ -139,8 +139,6 @@ def _categories_after_label(ctx: PageContext) -> None:
     nothing else once put in capitals (a "C" alone is read "c"): one reading of a value the form's
     reading missed, kept under the key-field threshold (a person reads it)."""
     page = ctx.page
-    if page.page == 0:
-        return
     for text in (ctx.text.line_text(), ctx.text.text):
         lines = [line for line in text.splitlines() if line.strip()]
         for i, line in enumerate(lines):
@@ -162,8 +160,6 @@ def _birth_from_line(ctx: PageContext) -> None:
     line read with loose separators, and read again alone (`birth_lines`). Both giving the date
     makes it read twice; one alone gives it under the key-field threshold."""
     page = ctx.page
-    if page.page == 0:
-        return  # the staged reader's trial on the top band: no evidence kept
     words = ctx.text.words()
     for text in (ctx.text.line_text(), ctx.text.text):
         for rest in birth_lines.labelled_lines(text, licence=page.kind == "driving_licence"):
@@ -171,9 +167,7 @@ def _birth_from_line(ctx: PageContext) -> None:
             if not token:
                 continue
             first = birth_lines.loose_date(token)
-            hit = evidence_mod.locate(words, token)
-            line = _line_box(words, hit.box) if hit is not None and hit.box else None
-            reread, reread_confidence = ctx.text.reread_box(line) if line else ("", 0.0)
+            hit, line, reread, reread_confidence = _reread_line_of(ctx, words, token)
             second = birth_lines.second_reading(reread)
             value = first or second
             issued = page.fields.get("issue_date")
@@ -341,16 +335,22 @@ def _settle_surname(ctx: PageContext) -> None:
     person. A replaced name is one reading only: it too is kept under the key-field threshold."""
     page = ctx.page
     holder = page.fields["holder_name"]
-    words = ctx.text.words()
-    hit = evidence_mod.locate(words, holder.split()[0])
-    line = _line_box(words, hit.box) if hit is not None and hit.box else None
-    text, _ = ctx.text.reread_box(line) if line else ("", 0.0)
+    _hit, _line, text, _confidence = _reread_line_of(ctx, ctx.text.words(), holder.split()[0])
     same, fixed = holder_names.reread_settles(holder, text)
     if same:
         return
     if fixed:
         page.fields["holder_name"] = fixed
     _keep_under_threshold(ctx, "holder_name")
+
+
+def _reread_line_of(ctx: PageContext, words: list, value: str):
+    """The whole printed line through `value` read again alone: (the value's words as found, the
+    line's box, the text and mean confidence of the second reading; "" and 0.0 when not found)."""
+    hit = evidence_mod.locate(words, value)
+    line = _line_box(words, hit.box) if hit is not None and hit.box else None
+    text, confidence = ctx.text.reread_box(line) if line else ("", 0.0)
+    return hit, line, text, confidence
 
 
 def _line_box(words: list, box: list[int]) -> list[int] | None:
