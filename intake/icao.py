@@ -39,21 +39,25 @@ _TRANSLIT = {
 _SEPARATORS = set("-'’‘ `´<,.")
 
 
+#: Values of the MRZ characters for check digits: digits, A=10..Z=35, filler 0.
+_VALUES = {**{str(d): d for d in range(10)}, **{chr(65 + i): 10 + i for i in range(26)}, FILLER: 0}
+
+
 def char_value(ch: str) -> int:
     """Value of one MRZ character for check digits: digits, A=10..Z=35, filler 0."""
-    if ch.isdigit():
-        return ord(ch) - 48
-    if "A" <= ch <= "Z":
-        return ord(ch) - 55
-    if ch == FILLER:
-        return 0
-    raise ValueError(f"not an MRZ character: {ch!r}")
+    try:
+        return _VALUES[ch]
+    except KeyError:
+        raise ValueError(f"not an MRZ character: {ch!r}") from None
 
 
 def check_digit(data: str) -> str:
     """ICAO 9303 check digit of `data`, as one character."""
     weights = (7, 3, 1)
-    return str(sum(char_value(c) * weights[i % 3] for i, c in enumerate(data)) % 10)
+    try:
+        return str(sum(_VALUES[c] * weights[i % 3] for i, c in enumerate(data)) % 10)
+    except KeyError as exc:
+        raise ValueError(f"not an MRZ character: {exc.args[0]!r}") from None
 
 
 def fold(text: str) -> str:

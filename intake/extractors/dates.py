@@ -112,18 +112,27 @@ class DateCandidate:
                 "used": used}
 
 
+class _FoldTable(dict):
+    """`str.translate` table of `fold_text`, filled one character at a time as characters are met
+    (a page's text is folded several times: by the classifier, the date finder, the readers)."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        if ch in "’‘`´":
+            folded = "'"
+        else:
+            base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)).lower()
+            folded = base[0] if len(base) == 1 else (ch.lower() if len(ch.lower()) == 1 else "?")
+        self[code] = folded
+        return folded
+
+
+_FOLD = _FoldTable()
+
+
 def fold_text(text: str) -> str:
     """Lower case, accents removed, apostrophes straightened; same length as the input."""
-    out = []
-    for ch in text:
-        if ch in "’‘`´":
-            out.append("'")
-            continue
-        base = unicodedata.normalize("NFKD", ch)
-        base = "".join(c for c in base if not unicodedata.combining(c))
-        base = base.lower()
-        out.append(base[0] if len(base) == 1 else (ch.lower() if len(ch.lower()) == 1 else "?"))
-    return "".join(out)
+    return text.translate(_FOLD)
 
 
 def _year(y: str) -> int:

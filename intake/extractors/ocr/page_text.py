@@ -232,11 +232,12 @@ class PageText:
 
 def read_line(line: np.ndarray, whitelist: str) -> str:
     """One printed line read alone by tesseract as one line, restricted to `whitelist` ("" when
-    empty or timed out)."""
+    empty or timed out). With the French engine the pages are read with: a second language's
+    engine costs its loading (0.07 to 0.17 s a process) for one line."""
     if line.size == 0:
         return ""
     try:
-        return ocr.image_to_text(line, lang="eng", psm=7, config=f"-c tessedit_char_whitelist={whitelist}").strip()
+        return ocr.image_to_text(line, lang="fra", psm=7, config=f"-c tessedit_char_whitelist={whitelist}").strip()
     except ocr.OcrTimeout:
         return ""
 
