@@ -149,6 +149,8 @@ def read_page(image: np.ndarray, page_number: int, _codes: list | None = None) -
     if reader is not None:
         reader(PageContext(page=page, text=pt, image=image, dates=find_dates(pt.text), address_codes=docs,
                            card=card))
+        if not card and not pt.restored and result.kind in DROPPED_PRINT_KINDS:
+            _read_dropped_print(page, pt, image, docs)
     if pt.restored:  # values read on a restored image: the least sure reading, a person looks
         page.evidence["restored"] = True
         page.ceilings.update({n: min(page.ceilings.get(n, 1.0), RESTORED_CEILING) for n in page.fields})
@@ -157,6 +159,33 @@ def read_page(image: np.ndarray, page_number: int, _codes: list | None = None) -
     page.evidence["orientation"] = {"rotation": pt.rotation, "skew": round(pt.skew, 2), "flattened": pt.flattened}
     log.debug("page %d: %s (%.2f) in %.2f s", page_number, page.kind, page.confidence, time.perf_counter() - started)
     return page
+
+
+#: Kinds printed on sheets whose key fields a row of print dropped by the layout analysis may hold.
+DROPPED_PRINT_KINDS = ("proof_of_address", "hosting_attestation", "assr", "jdc", "medical_opinion",
+                       "training_certificate", "exam_certificate")
+
+
+def _read_dropped_print(page: PageRead, pt: PageText, image: np.ndarray, docs: list) -> None:
+    """A sheet missing a key field: the rows of print its bands' reading dropped are read alone and
+    the page read again with them. The second reading is kept only when it finds every value the
+    first found, unchanged, and a key value more (issue 16: a bill's table whose labels tesseract
+    dropped gave its date with no label, hence no issue date)."""
+    missing = [n for n in key_field_names(page.kind) if not page.fields.get(n)]
+    if not missing or not pt.read_dropped_rows():
+        return
+    again = PageRead(page=page.page, kind=page.kind, confidence=page.confidence)
+    READERS[page.kind](PageContext(page=again, text=pt, image=image, dates=find_dates(pt.text),
+                                   address_codes=docs, card=False))
+    kept = all(again.fields.get(name) == value for name, value in page.fields.items())
+    if not kept or not any(again.fields.get(name) for name in missing):
+        pt.forget_dropped_rows()
+        return
+    page.fields, page.ceilings, page.side, page.link = again.fields, again.ceilings, again.side, again.link
+    page.evidence.update(again.evidence)
+    page.findings.extend(f for f in again.findings if f not in page.findings)
+    page.text = pt.text
+    page.evidence["dropped_rows_read"] = True
 
 
 def _needs_rest(kind: str) -> bool:

@@ -263,7 +263,7 @@ def _date_under_label(pt: PageText, page: int) -> tuple[list, evidence_mod.Field
         found = find_dates(text)
         day = photo_date(found)
         if day:
-            again = page_text.read_line(pt.line_crop(left, top, right, bottom), "")
+            again = page_text.read_line(pt.line_crop(left, top, right, bottom), "", lang="eng")
             readings = 2 if evidence_mod.date_agrees(day, again) else 1
             return list(found), evidence_mod.FieldEvidence(confidence, evidence_mod.OCR, None, page,
                                                            evidence_mod.scale_box(line_box, pt.scale), readings)

@@ -274,7 +274,8 @@ def _number_read_again(ctx: PageContext) -> bool:
         return False
     for factor in NUMBER_SCALES:
         line = crop if factor == 1.0 else cv2.resize(crop, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
-        if read_line(line, _NUMBER_CHARS).replace(" ", "") == number:
+        # the English model: a reading made by another engine than the page's (the French one)
+        if read_line(line, _NUMBER_CHARS, lang="eng").replace(" ", "") == number:
             return True
     return False
 

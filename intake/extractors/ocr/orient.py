@@ -55,6 +55,11 @@ def _reduced(g: np.ndarray, long_side: int = WORK_LONG_SIDE) -> tuple[np.ndarray
     return g, scale
 
 
+def glyph_ink(g: np.ndarray) -> np.ndarray:
+    """Ink of character size only (rules, frames, photos and logos left out), as a 0/255 mask."""
+    return _ink(g)
+
+
 def _ink(g: np.ndarray, keep_runs: bool = False) -> np.ndarray:
     """Ink of character size only: photos, logos, rules and frames are left out, so that their
     edges do not pass for lines of text: any component larger than a glyph either way.

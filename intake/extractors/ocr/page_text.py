@@ -17,7 +17,8 @@ import numpy as np
 
 from intake.extractors.ocr import restore
 from intake.extractors.ocr import words as ocr
-from intake.extractors.ocr.orient import deskew, even_lighting, find_paper, flatten, geometry, rotate_quarter
+from intake.extractors.ocr.orient import (deskew, even_lighting, find_paper, flatten, geometry, glyph_ink,
+                                         rotate_quarter)
 from intake.extractors.quality import gray
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,10 @@ MAX_WIDTH = 1800
 #: Mean word confidence above which a band is taken to be the right way up.
 UPRIGHT_CONF = 70.0
 TESS_CONFIG = "-c tessedit_do_invert=0"
+#: Rows of dropped print read again on one page, at most (one line of tesseract each).
+DROPPED_ROWS_LIMIT = 6
+#: The layout block number given to the words of a dropped row read again (tesseract's are small).
+DROPPED_ROW_BLOCK = 1000
 
 
 @dataclass
@@ -174,6 +179,45 @@ class PageText:
     def words(self) -> list:
         return [w for b in sorted(self.bands, key=lambda b: b.top) for w in b.boxes]
 
+    def read_dropped_rows(self, limit: int = DROPPED_ROWS_LIMIT) -> int:
+        """Rows of print that no band's reading gave, read again alone, each as one line: the
+        layout analysis of a band drops text now and then (the labels of a table's cells, a
+        column beside a photo), and a value read without its label has no role. Each row is read
+        from its dropped print to the page's right edge, after the words already read on its
+        left, and kept as a band of its own (`Band.psm` 7). The number of rows read."""
+        rows = dropped_rows(self.image, self.words())[:limit]
+        h, w = self.image.shape[:2]
+        done: list[tuple[int, int, int]] = []  # (top, bottom, left) of the rows read: to the right edge
+        for i, (left, top, bottom, line_h) in enumerate(rows):
+            if any(t <= (top + bottom) / 2 <= b and x <= left for t, b, x in done):
+                continue  # part of a row already read
+            pad = max(3, line_h // 3)
+            y0, y1, x0 = max(0, top - pad), min(h, bottom + pad), max(0, left - line_h)
+            done.append((y0, y1, x0))
+            try:
+                read = ocr.image_to_words(self.image[y0:y1, x0:], lang="fra", psm=7, config=TESS_CONFIG)
+            except ocr.OcrTimeout:
+                continue
+            new = [ocr.Word(r.text, r.conf, r.left + x0, r.top + y0, r.width, r.height, 0, 0)
+                   for r in read if any(c.isalnum() for c in r.text)]
+            if not new:
+                continue
+            before: list = []
+            for x in self.words():  # the words already read on the row's left, each once
+                if top <= x.top + x.height / 2 <= bottom and x.left + x.width <= left \
+                        and not any(_same_box(x, k) for k in [*new, *before]):
+                    before.append(x)
+            block = DROPPED_ROW_BLOCK + i
+            boxes = [ocr.Word(x.text, x.conf, x.left, x.top, x.width, x.height, block, 1)
+                     for x in sorted([*before, *new], key=lambda x: x.left)]
+            self.bands.append(Band(y0 / h, y1 / h, " ".join(x.text for x in boxes), _mean_conf(new), len(boxes),
+                                   boxes, psm=7))
+        return len(rows)
+
+    def forget_dropped_rows(self) -> None:
+        """The rows `read_dropped_rows` added, taken out again (their reading was not kept)."""
+        self.bands = [b for b in self.bands if not (b.psm == 7 and b.boxes and b.boxes[0].block >= DROPPED_ROW_BLOCK)]
+
     def word_spans(self) -> list[tuple[int, int, object]]:
         """(start, end, word) of every word in `self.text`, so a match in the text (a date found by
         its label) can be traced back to the words, and their boxes, that printed it."""
@@ -230,14 +274,15 @@ class PageText:
 
 
 
-def read_line(line: np.ndarray, whitelist: str) -> str:
+def read_line(line: np.ndarray, whitelist: str, lang: str = "fra") -> str:
     """One printed line read alone by tesseract as one line, restricted to `whitelist` ("" when
-    empty or timed out). With the French engine the pages are read with: a second language's
-    engine costs its loading (0.07 to 0.17 s a process) for one line."""
+    empty or timed out). By default with the French engine the pages are read with (another
+    language's engine costs its loading, 0.07 to 0.17 s a process); another model (`lang`) when
+    the reading must be made otherwise than the page's, to confirm it."""
     if line.size == 0:
         return ""
     try:
-        return ocr.image_to_text(line, lang="fra", psm=7, config=f"-c tessedit_char_whitelist={whitelist}").strip()
+        return ocr.image_to_text(line, lang=lang, psm=7, config=f"-c tessedit_char_whitelist={whitelist}").strip()
     except ocr.OcrTimeout:
         return ""
 
@@ -273,22 +318,66 @@ def _reads_better(other: Band, current: Band) -> bool:
     return other.words >= 5 and other.conf >= 80 and other.conf >= current.conf + 20
 
 
+def dropped_rows(image: np.ndarray, words: list) -> list[tuple[int, int, int, int]]:
+    """Rows of glyphs that none of `words` covers, widest first: (left, top, bottom, line height)
+    in `image` pixels. A row is three glyphs or more of about the height of the words read, close
+    enough to one another to be words of one line; specks, rules, frames and photos are no row."""
+    read = [x for x in words if x.text.strip() and x.height > 0]
+    if len(read) < 5:
+        return []
+    line_h = int(np.median([x.height for x in read]))
+    if line_h < 6:
+        return []
+    ink = glyph_ink(image)
+    for x in read:  # print already read
+        ink[max(0, x.top - 3):x.top + x.height + 3, max(0, x.left - 3):x.left + x.width + 3] = 0
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if n <= 1:
+        return []
+    heights = stats[:, cv2.CC_STAT_HEIGHT]
+    glyphs = (heights >= 0.35 * line_h) & (heights <= 1.6 * line_h) & (stats[:, cv2.CC_STAT_AREA] >= 0.04 * line_h ** 2)
+    glyphs[0] = False
+    if glyphs.sum() < 3:
+        return []
+    mask = np.where(glyphs[labels], 255, 0).astype(np.uint8)
+    joined = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, line_h), max(1, line_h // 4))))
+    m, _, groups, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    centres = centroids[glyphs]
+    rows = []
+    for x, y, w, h, _area in groups[1:]:
+        if not 0.6 * line_h <= h <= 2.2 * line_h or w < 2.5 * line_h:
+            continue
+        inside = np.count_nonzero((centres[:, 0] >= x) & (centres[:, 0] < x + w) &
+                                  (centres[:, 1] >= y) & (centres[:, 1] < y + h))
+        if inside >= 3:
+            rows.append((w, (int(x), int(y), int(y + h), line_h)))
+    rows.sort(key=lambda r: -r[0])
+    return [r for _, r in rows]
+
+
 def geometric_lines(words) -> str:
     """Words grouped into lines by vertical overlap, each line left to right, lines top down.
     A word read twice (on the overlap of two bands) is kept once."""
-    lines: list[list] = []  # [top, bottom, words]
+    lines: list[list] = []  # [sum of the words' centres, first word's height, words]
     kept: list = []
     for w in words:
         if not any(_same_box(w, k) for k in kept):
             kept.append(w)
+    # A word joins the line whose mean centre is within half a glyph of its own (a glyph: the
+    # line's first word's height, or the word's own when smaller than the page's usual height): a
+    # tall word (a logo, a title) beside several rows of small print joins one of them, not all of
+    # them into one line; a colon or a dash stays on its line.
+    usual = float(np.median([w.height for w in kept])) if kept else 0.0
     for w in sorted(kept, key=lambda w: (w.top + w.height / 2, w.left)):
         centre = w.top + w.height / 2
-        if lines and lines[-1][0] <= centre <= lines[-1][1]:
+        if lines:
             line = lines[-1]
-            line[2].append(w)
-            line[0], line[1] = min(line[0], w.top), max(line[1], w.top + w.height)
-        else:
-            lines.append([w.top, w.top + w.height, [w]])
+            mean = line[0] / len(line[2])
+            if abs(centre - mean) <= 0.5 * max(line[1], min(w.height, usual)):
+                line[2].append(w)
+                line[0] += centre
+                continue
+        lines.append([centre, w.height, [w]])
     return "\n".join(_join_line(sorted(ws, key=lambda w: w.left)) for _, _, ws in lines)
 
 
