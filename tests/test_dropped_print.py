@@ -1,7 +1,8 @@
 """Print that tesseract's layout analysis dropped, or joined across rows, is found again: a bill's
-header table whose labels were lost (its date then had no label, hence no issue date), a logo beside
-several rows that merged them into one printed line, and "1er" read "ler" (issue 16). Held-out
-family-2 seed 116 photos, regenerated from their seed."""
+header table whose labels were lost or misread beside its rules (its date then had no label, hence
+no issue date), a logo beside several rows that merged them into one printed line, and a day's 1
+read "l" ("ler avril", "ll mars") (issue 16). Family-2 seed 116 and 121 pieces, regenerated from
+their seed."""
 
 from __future__ import annotations
 
@@ -27,6 +28,19 @@ def test_a_bill_whose_table_labels_were_dropped_gets_its_issue_date(tmp_path):
     assert page.fields.get("issue_date") == expected["fields"]["issue_date"]
     # and the values the first reading found are the same
     assert page.fields.get("postcode") == expected["fields"]["postcode"]
+
+
+def test_a_scanned_bill_whose_date_label_was_misread_beside_a_rule_gets_its_issue_date(tmp_path):
+    # Given a clean scan of a bill whose header table's "Émise le" tesseract reads "l'Étoile" beside
+    # the cell's rule, so that its date "20 nov. 2025" has no label
+    image, expected = family2_piece(tmp_path, 121, 9, "Numérisation_004.tif")
+    assert expected["kind"] == "proof_of_address"
+    # When the page is read
+    page = read_page(image, 1)
+    # Then the date's row, read again alone, gives the date with its label: the issue date
+    assert page.evidence.get("dropped_rows_read") is True
+    assert page.fields.get("issue_date") == expected["fields"]["issue_date"]
+    assert "issue_date" not in page.ceilings
 
 
 def test_rows_already_read_are_not_dropped_rows():
@@ -73,3 +87,13 @@ def test_first_of_the_month_read_with_a_letter_l_is_still_a_date():
         assert found[0].role == "issue"
     # and a word that merely ends in "ler" is no day
     assert find_dates("Régler avril 2026") == []
+
+
+def test_a_day_whose_ones_were_read_as_letters_l_is_still_a_date():
+    # Given "11 mars 2026" read "ll mars 2026" and "21 mars" read "2l mars", under their labels
+    # When their dates are found
+    # Then the days are 11 and 21
+    assert [d.date.isoformat() for d in find_dates("Émise le ll mars 2026")] == ["2026-03-11"]
+    assert [d.date.isoformat() for d in find_dates("Facture du 2l mars 2026")] == ["2026-03-21"]
+    # and "Il" (a word) or a day out of range is no date
+    assert find_dates("Il mars 2026") == [] and find_dates("le 4l mars 2026") == []

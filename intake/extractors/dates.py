@@ -56,10 +56,11 @@ _NUMERIC = re.compile(
 # Numeric with both slashes read as a 1, l, I or | by the OCR ("22/12/2025" read "2211212025"):
 # kept only where a label says what the date is (a bare number like that is no date).
 _SLASHES_MISREAD = re.compile(r"(?<![\w/.\-])(?P<d>[0-3]\d)[1li|](?P<m>[01]\d)[1li|](?P<y>(?:19|20)\d\d)(?![\w])")
-# Written: 12 mars 2026, 1er mars 2026, 12 févr. 2026; "1er" read "ler", "Ier" or "|er" by the OCR
-# (a word "ler" before a month and a year is nothing else).
+# Written: 12 mars 2026, 1er mars 2026, 12 févr. 2026; a 1 of the day read "l" or "|" by the OCR
+# ("ll mars 2026", "1er" read "ler", "Ier" or "|er"): such a word before a month and a year is
+# nothing else.
 _WRITTEN = re.compile(
-    r"(?<![\w])(?P<d>[0-3]?\d|[li|](?=er))\s?(?:er|e|º|°)?\s+(?P<mon>" + _MONTH_ALT + r")\.?\s+(?P<y>(?:19|20)\d\d)(?!\d)",
+    r"(?<![\w])(?P<d>[0-3l|]?[\dl|]|[li|](?=er))\s?(?:er|e|º|°)?\s+(?P<mon>" + _MONTH_ALT + r")\.?\s+(?P<y>(?:19|20)\d\d)(?!\d)",
 )
 
 # Labels, on folded text (lower case, no accents, straight apostrophes, single spaces).
@@ -161,7 +162,8 @@ def _matches(folded: str, misread: bool = False):
         if value is not None:
             yield m.start(), m.end(), value
     for m in _WRITTEN.finditer(folded):
-        day = m.group("d") if m.group("d")[0].isdigit() else "1"
+        day = m.group("d").replace("l", "1").replace("|", "1")
+        day = day if day.isdigit() else "1"  # "ier": 1er
         value = _make(day, MONTHS[m.group("mon")], m.group("y"))
         if value is not None:
             yield m.start(), m.end(), value

@@ -29,6 +29,7 @@ from intake.documents import IDENTITY_KINDS, KINDS, PageRead
 from intake.extractors import classify as classify_mod
 from intake.extractors import evidence as evidence_mod
 from intake.extractors.dates import find_dates
+from intake.extractors.evidence import DATE_FIELDS
 from intake.extractors.ephoto import sheet
 from intake.extractors.kinds import certificates, identity, proof_of_address
 from intake.extractors.kinds.context import PageContext
@@ -167,18 +168,28 @@ DROPPED_PRINT_KINDS = ("proof_of_address", "hosting_attestation", "assr", "jdc",
 
 
 def _read_dropped_print(page: PageRead, pt: PageText, image: np.ndarray, docs: list) -> None:
-    """A sheet missing a key field: the rows of print its bands' reading dropped are read alone and
-    the page read again with them. The second reading is kept only when it finds every value the
-    first found, unchanged, and a key value more (issue 16: a bill's table whose labels tesseract
-    dropped gave its date with no label, hence no issue date)."""
-    missing = [n for n in key_field_names(page.kind) if not page.fields.get(n)]
-    if not missing or not pt.read_dropped_rows():
+    """A sheet missing a key field, or holding one in doubt whatever its reading (a ceiling under
+    the key threshold: an issue date known by a bare "le"), read again with the rows of print its
+    bands' reading dropped, and with the rows of its dates found with no label, each row read alone.
+    The second reading is kept only when it finds every other value of the first unchanged, and
+    the missing value or the doubtful one on surer grounds (issue 16: a bill's header table whose
+    labels tesseract dropped or misread beside its rules gave its date no role)."""
+    doubtful = {n for n, ceiling in page.ceilings.items() if ceiling < KEY_MIN_CONFIDENCE}
+    wanted = [n for n in key_field_names(page.kind) if not page.fields.get(n) or n in doubtful]
+    if not wanted:
+        return
+    rows = pt.read_dropped_rows()
+    if any(n in DATE_FIELDS for n in wanted):
+        rows += pt.read_unlabelled_date_rows()
+    if not rows:
         return
     again = PageRead(page=page.page, kind=page.kind, confidence=page.confidence)
     READERS[page.kind](PageContext(page=again, text=pt, image=image, dates=find_dates(pt.text),
                                    address_codes=docs, card=False))
-    kept = all(again.fields.get(name) == value for name, value in page.fields.items())
-    if not kept or not any(again.fields.get(name) for name in missing):
+    kept = all(again.fields.get(name) == value for name, value in page.fields.items() if name not in wanted)
+    surer = [n for n in wanted if again.fields.get(n) and
+             (not page.fields.get(n) or again.ceilings.get(n, 1.0) > page.ceilings.get(n, 1.0))]
+    if not kept or not surer:
         pt.forget_dropped_rows()
         return
     page.fields, page.ceilings, page.side, page.link = again.fields, again.ceilings, again.side, again.link

@@ -32,6 +32,12 @@ TESS_CONFIG = "-c tessedit_do_invert=0"
 DROPPED_ROWS_LIMIT = 6
 #: The layout block number given to the words of a dropped row read again (tesseract's are small).
 DROPPED_ROW_BLOCK = 1000
+#: Rows of dates found with no label read again alone on one page, at most.
+DATE_ROWS_LIMIT = 3
+#: What a table's rule beside a word of a row read alone is read as, glued to the word.
+RULE_MARKS = "|!?¦[]{}"
+#: Labels that say nothing of what their date is: their rows are read again like unlabelled ones.
+BARE_LABELS = ("le", "du", "")
 
 
 @dataclass
@@ -198,7 +204,7 @@ class PageText:
                 read = ocr.image_to_words(self.image[y0:y1, x0:], lang="fra", psm=7, config=TESS_CONFIG)
             except ocr.OcrTimeout:
                 continue
-            new = [ocr.Word(r.text, r.conf, r.left + x0, r.top + y0, r.width, r.height, 0, 0)
+            new = [ocr.Word(r.text.strip(RULE_MARKS), r.conf, r.left + x0, r.top + y0, r.width, r.height, 0, 0)
                    for r in read if any(c.isalnum() for c in r.text)]
             if not new:
                 continue
@@ -214,8 +220,45 @@ class PageText:
                                    boxes, psm=7))
         return len(rows)
 
+    def read_unlabelled_date_rows(self, limit: int = DATE_ROWS_LIMIT) -> int:
+        """The printed rows of the dates found with no label (or a bare "le"), read again alone, each as one line
+        from the page's left edge to the date: a label beside a table's rule may be misread in the
+        band ("l'Étoile" for "Émise le") and read right alone. Kept as dropped rows are (bands of
+        psm 7); the number of rows read."""
+        from intake.extractors.dates import find_dates
+
+        spans = self.word_spans()
+        h, w = self.image.shape[:2]
+        rows: list[tuple[int, int, int]] = []
+        for found in find_dates(self.text):
+            boxes = [x for s, e, x in spans if s < found.end and e > found.start]
+            if not boxes or not (found.role == "other" or found.label in BARE_LABELS):
+                continue
+            top, bottom = min(x.top for x in boxes), max(x.top + x.height for x in boxes)
+            right = max(x.left + x.width for x in boxes)
+            if not any(abs((top + bottom) / 2 - (t + b) / 2) < (b - t) / 2 for t, b, _ in rows):
+                rows.append((top, bottom, right))
+        read = 0
+        for i, (top, bottom, right) in enumerate(rows[:limit]):
+            pad = max(3, (bottom - top) // 3)
+            y0, y1, x1 = max(0, top - pad), min(h, bottom + pad), min(w, right + 2 * pad)
+            try:
+                words = ocr.image_to_words(self.image[y0:y1, :x1], lang="fra", psm=7, config=TESS_CONFIG)
+            except ocr.OcrTimeout:
+                continue
+            block = DROPPED_ROW_BLOCK + DROPPED_ROWS_LIMIT + i
+            # a rule beside a word reads as a mark glued to it ("le?", "|20"): marks taken off
+            boxes = [ocr.Word(x.text.strip(RULE_MARKS), x.conf, x.left, x.top + y0, x.width, x.height, block, 1)
+                     for x in words if any(c.isalnum() for c in x.text)]
+            if boxes:
+                self.bands.append(Band(y0 / h, y1 / h, " ".join(x.text for x in boxes), _mean_conf(boxes),
+                                       len(boxes), boxes, psm=7))
+                read += 1
+        return read
+
     def forget_dropped_rows(self) -> None:
-        """The rows `read_dropped_rows` added, taken out again (their reading was not kept)."""
+        """The rows `read_dropped_rows` and `read_unlabelled_date_rows` added, taken out again (their
+        reading was not kept)."""
         self.bands = [b for b in self.bands if not (b.psm == 7 and b.boxes and b.boxes[0].block >= DROPPED_ROW_BLOCK)]
 
     def word_spans(self) -> list[tuple[int, int, object]]:
