@@ -8,4 +8,6 @@ export INTAKE_TEST_DATABASE_URL="${INTAKE_TEST_DATABASE_URL:-postgresql+psycopg:
 export INTAKE_TEST_REDIS_URL="${INTAKE_TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
 export OMP_THREAD_LIMIT=1
 export INTAKE_TEST_DERANDOMIZE="${INTAKE_TEST_DERANDOMIZE:-1}"
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# Two workers (pytest-xdist), a test file each at a time: the suite is mostly tesseract, one core
+# each; INTAKE_TEST_WORKERS=0 runs it in one process.
+.venv/bin/python -m pytest -q -p no:cacheprovider -n "${INTAKE_TEST_WORKERS:-2}" --dist loadfile "$@"

@@ -65,7 +65,14 @@ def postgres_url() -> str:
 
 
 def redis_url() -> str:
-    return os.environ.get("INTAKE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    """The tests' Redis database; under pytest-xdist, one of its own per worker (15, 14...): a
+    test empties its database before and after it."""
+    url = os.environ.get("INTAKE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    base, _, db = url.rpartition("/")
+    if worker.startswith("gw") and worker[2:].isdigit() and db.isdigit():
+        url = f"{base}/{max(0, int(db) - int(worker[2:]))}"
+    return url
 
 
 @pytest.fixture
