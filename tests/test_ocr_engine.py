@@ -134,28 +134,3 @@ def test_a_killed_reader_leaves_no_page_image_in_tmp(tmp_path):
                    env=env, check=True, capture_output=True, timeout=60)
     assert not mine.exists()
 
-
-def test_a_whole_dossier_page_loads_one_language_only():
-    # Given a fresh thread (no engine loaded yet) and the sample's e-photo sheet, whose code line
-    # is read again alone with a whitelist
-    from intake.extractors.page import read_page
-
-    image = cv2.imread(str(SAMPLE / "piece5.jpg"))
-    loaded: list[str] = []
-
-    def read_in_a_new_thread():
-        read = read_page(image, 1)
-        loaded.extend(getattr(tesseract._local, "engines", {}))
-        loaded.append(read.fields.get("code") or "")
-
-    import threading
-
-    thread = threading.Thread(target=read_in_a_new_thread)
-    # When the page is read
-    thread.start()
-    thread.join()
-    # Then its code was read, and only the French engine was loaded for it (each language's
-    # engine costs its loading, 0.07 to 0.17 s, in every worker thread)
-    *languages, code = loaded
-    assert code
-    assert languages == ["fra"]

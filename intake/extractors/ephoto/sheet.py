@@ -187,7 +187,9 @@ def _read_code_crop(pt: PageText, left: int, top: int, right: int, bottom: int, 
     crop = upright(crop)  # a slanted photo's glyphs lean like an italic: the templates stand
     glyphs = read_glyphs_ranked(crop)
     first = normalise_code(raw)
-    text = page_text.read_line(clean_line(crop), CODE_ALPHABET)
+    # the English model: a reading made otherwise than the page's (the French model settles fewer
+    # glyphs of a photographed code: a G read 6 on seed 105)
+    text = page_text.read_line(clean_line(crop), CODE_ALPHABET, lang="eng")
     # A code of the wrong length is still reported as printed: the glyphs decide when they cut
     # the line into about as many characters as the text reading found (the language model
     # inserts characters in random strings, the glyph cutter does not).
