@@ -191,21 +191,16 @@ class PageText:
         column beside a photo), and a value read without its label has no role. Each row is read
         from its dropped print to the page's right edge, after the words already read on its
         left, and kept as a band of its own (`Band.psm` 7). The number of rows read."""
-        rows = dropped_rows(self.image, self.words())[:limit]
         h, w = self.image.shape[:2]
         done: list[tuple[int, int, int]] = []  # (top, bottom, left) of the rows read: to the right edge
-        for i, (left, top, bottom, line_h) in enumerate(rows):
+        read = 0
+        for i, (left, top, bottom, line_h) in enumerate(dropped_rows(self.image, self.words())[:limit]):
             if any(t <= (top + bottom) / 2 <= b and x <= left for t, b, x in done):
                 continue  # part of a row already read
             pad = max(3, line_h // 3)
             y0, y1, x0 = max(0, top - pad), min(h, bottom + pad), max(0, left - line_h)
             done.append((y0, y1, x0))
-            try:
-                read = ocr.image_to_words(self.image[y0:y1, x0:], lang="fra", psm=7, config=TESS_CONFIG)
-            except ocr.OcrTimeout:
-                continue
-            new = [ocr.Word(r.text.strip(RULE_MARKS), r.conf, r.left + x0, r.top + y0, r.width, r.height, 0, 0)
-                   for r in read if any(c.isalnum() for c in r.text)]
+            new = self._row_words(y0, y1, x0, w)
             if not new:
                 continue
             before: list = []
@@ -213,25 +208,23 @@ class PageText:
                 if top <= x.top + x.height / 2 <= bottom and x.left + x.width <= left \
                         and not any(_same_box(x, k) for k in [*new, *before]):
                     before.append(x)
-            block = DROPPED_ROW_BLOCK + i
-            boxes = [ocr.Word(x.text, x.conf, x.left, x.top, x.width, x.height, block, 1)
-                     for x in sorted([*before, *new], key=lambda x: x.left)]
-            self.bands.append(Band(y0 / h, y1 / h, " ".join(x.text for x in boxes), _mean_conf(new), len(boxes),
-                                   boxes, psm=7))
-        return len(rows)
+            self._add_row(y0, y1, [*before, *new], DROPPED_ROW_BLOCK + i, _mean_conf(new))
+            read += 1
+        return read
 
     def read_unlabelled_date_rows(self, limit: int = DATE_ROWS_LIMIT) -> int:
-        """The printed rows of the dates found with no label (or a bare "le"), read again alone, each as one line
-        from the page's left edge to the date: a label beside a table's rule may be misread in the
-        band ("l'Étoile" for "Émise le") and read right alone. Kept as dropped rows are (bands of
-        psm 7); the number of rows read."""
+        """The printed rows of the dates found with no label (or a bare "le"), read again alone,
+        each as one line from the page's left edge to the date: a label beside a table's rule may
+        be misread in the band ("l'Étoile" for "Émise le") and read right alone. Kept as dropped
+        rows are (bands of psm 7); the number of rows read."""
         from intake.extractors.dates import find_dates
+        from intake.extractors.evidence import words_in_span
 
         spans = self.word_spans()
         h, w = self.image.shape[:2]
         rows: list[tuple[int, int, int]] = []
         for found in find_dates(self.text):
-            boxes = [x for s, e, x in spans if s < found.end and e > found.start]
+            boxes = words_in_span(spans, found.start, found.end)
             if not boxes or not (found.role == "other" or found.label in BARE_LABELS):
                 continue
             top, bottom = min(x.top for x in boxes), max(x.top + x.height for x in boxes)
@@ -241,20 +234,29 @@ class PageText:
         read = 0
         for i, (top, bottom, right) in enumerate(rows[:limit]):
             pad = max(3, (bottom - top) // 3)
-            y0, y1, x1 = max(0, top - pad), min(h, bottom + pad), min(w, right + 2 * pad)
-            try:
-                words = ocr.image_to_words(self.image[y0:y1, :x1], lang="fra", psm=7, config=TESS_CONFIG)
-            except ocr.OcrTimeout:
-                continue
-            block = DROPPED_ROW_BLOCK + DROPPED_ROWS_LIMIT + i
-            # a rule beside a word reads as a mark glued to it ("le?", "|20"): marks taken off
-            boxes = [ocr.Word(x.text.strip(RULE_MARKS), x.conf, x.left, x.top + y0, x.width, x.height, block, 1)
-                     for x in words if any(c.isalnum() for c in x.text)]
-            if boxes:
-                self.bands.append(Band(y0 / h, y1 / h, " ".join(x.text for x in boxes), _mean_conf(boxes),
-                                       len(boxes), boxes, psm=7))
+            y0, y1 = max(0, top - pad), min(h, bottom + pad)
+            words = self._row_words(y0, y1, 0, min(w, right + 2 * pad))
+            if words:
+                self._add_row(y0, y1, words, DROPPED_ROW_BLOCK + DROPPED_ROWS_LIMIT + i, _mean_conf(words))
                 read += 1
         return read
+
+    def _row_words(self, y0: int, y1: int, x0: int, x1: int) -> list:
+        """The words of `image[y0:y1, x0:x1]` read as one line, in `image` pixels; a rule beside a
+        word reads as a mark glued to it ("le?", "|20"): marks taken off, marks alone dropped."""
+        try:
+            read = ocr.image_to_words(self.image[y0:y1, x0:x1], lang="fra", psm=7, config=TESS_CONFIG)
+        except ocr.OcrTimeout:
+            return []
+        return [ocr.Word(r.text.strip(RULE_MARKS), r.conf, r.left + x0, r.top + y0, r.width, r.height, 0, 0)
+                for r in read if any(c.isalnum() for c in r.text)]
+
+    def _add_row(self, y0: int, y1: int, words: list, block: int, conf: float) -> None:
+        """`words` kept as one printed line, left to right, in a band of their own (psm 7)."""
+        h = self.image.shape[0]
+        boxes = [ocr.Word(x.text, x.conf, x.left, x.top, x.width, x.height, block, 1)
+                 for x in sorted(words, key=lambda x: x.left)]
+        self.bands.append(Band(y0 / h, y1 / h, " ".join(x.text for x in boxes), conf, len(boxes), boxes, psm=7))
 
     def forget_dropped_rows(self) -> None:
         """The rows `read_dropped_rows` and `read_unlabelled_date_rows` added, taken out again (their
@@ -384,7 +386,7 @@ def dropped_rows(image: np.ndarray, words: list) -> list[tuple[int, int, int, in
         return []
     mask = np.where(glyphs[labels], 255, 0).astype(np.uint8)
     joined = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, line_h), max(1, line_h // 4))))
-    m, _, groups, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    _, _, groups, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     centres = centroids[glyphs]
     rows = []
     for x, y, w, h, _area in groups[1:]:
