@@ -7,6 +7,7 @@ Logs go to stderr; with --json, stdout holds exactly one JSON document.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import json
 import logging
@@ -77,6 +78,8 @@ def format_report(result: dict) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     from intake.service import check_folder
 
+    _imports_done()
+
     folder = Path(args.dossier)
     if not folder.is_dir():
         print(f"intake check : {folder} n'est pas un dossier", file=sys.stderr)
@@ -98,6 +101,8 @@ def printable_path(name: str) -> str:
 def cmd_extract(args: argparse.Namespace) -> int:
     from intake.documents import FILE_LEVEL_CODES
     from intake.pipeline import read_file
+
+    _imports_done()
 
     missing = [f for f in args.files if not Path(f).exists()]
     if missing:
@@ -309,8 +314,29 @@ def main(argv: list[str] | None = None) -> int:
 QUICK_EXIT_VERBS = frozenset({"check", "extract"})
 
 
+#: Set by `run` for a one-shot verb: the cyclic garbage collector is off until the verb's modules
+#: are loaded (`_imports_done`).
+_collector_paused = False
+
+
+def _imports_done() -> None:
+    """The modules a one-shot verb needs are loaded: their objects (some hundred thousand, alive
+    until the process ends) are frozen out of the cyclic collector's reach, which runs again for
+    what the verb itself makes. Collecting while they loaded, and walking them at every full
+    collection afterwards, cost ~0.1 s of a 2 s `intake check` on one core."""
+    global _collector_paused
+    if _collector_paused:
+        gc.freeze()
+        gc.enable()
+        _collector_paused = False
+
+
 def run() -> None:
     """The `intake` program: `main`, then, for a one-shot verb, a quick exit."""
+    global _collector_paused
+    if _verb(sys.argv[1:]) in QUICK_EXIT_VERBS:
+        gc.disable()
+        _collector_paused = True
     try:
         code = main()
     except BrokenPipeError:

@@ -77,3 +77,36 @@ def test_a_closed_output_pipe_does_not_turn_into_a_traceback(tmp_path):
     assert b"Traceback" not in err
     assert proc.returncode == 2
     assert _leftovers(data) == []
+
+
+def test_a_one_shot_verb_collects_garbage_again_once_its_modules_are_loaded(monkeypatch, tmp_path, capsys):
+    # Given `intake extract` run as the program runs it (`run`, which pauses the cyclic collector
+    # while the verb's modules load), its quick exit caught
+    import gc
+
+    from intake import cli
+
+    class Exited(Exception):
+        pass
+
+    def caught_exit(code):
+        raise Exited(code)
+
+    monkeypatch.setenv("INTAKE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(sys, "argv", ["intake", "extract", "--json", str(BILL_PDF)])
+    monkeypatch.setattr(cli, "quick_exit", caught_exit)
+    frozen_before = gc.get_freeze_count()
+    try:
+        # When it has read the file
+        try:
+            cli.run()
+        except Exited as exc:
+            code = exc.args[0]
+        # Then it succeeded, the collector runs again (a long check's cycles are freed), and the
+        # objects of the loaded modules were set out of its reach
+        assert code == 0 and json.loads(capsys.readouterr().out)["pieces"]
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > frozen_before
+    finally:
+        gc.unfreeze()
+        gc.enable()
