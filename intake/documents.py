@@ -47,6 +47,8 @@ FINDING_SEVERITY: dict[str, str] = {
     "proof_of_address_name_mismatch": "blocking",
     "proof_of_address_address_mismatch": "review",
     "proof_of_address_signature_invalid": "blocking",
+    # its 2D-Doc verified, the print read otherwise with doubt: the signed data are judged
+    "proof_of_address_print_differs": "info",
     "photo_code_invalid": "blocking",
     "photo_code_expired": "blocking",
     "medical_opinion_too_old": "blocking",
@@ -71,6 +73,7 @@ FILE_LEVEL_CODES = frozenset(
         "mrz_invalid",
         "photo_code_invalid",
         "proof_of_address_signature_invalid",
+        "proof_of_address_print_differs",
         "duplicate_piece",
     }
 )

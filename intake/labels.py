@@ -141,6 +141,7 @@ CODE = {
     "proof_of_address_name_mismatch": "Justificatif au nom d'une autre personne",
     "proof_of_address_address_mismatch": "Adresse différente de l'adresse déclarée",
     "proof_of_address_signature_invalid": "Signature 2D-Doc invalide",
+    "proof_of_address_print_differs": "Page imprimée lue autrement que le 2D-Doc",
     "photo_code_invalid": "Code e-photo invalide",
     "photo_code_expired": "Photo trop ancienne",
     "medical_opinion_too_old": "Avis médical trop ancien",

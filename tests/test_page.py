@@ -102,6 +102,65 @@ def test_a_bill_with_a_tampered_2ddoc_is_flagged(person, fixture_certs):
     assert [f.severity for f in page.findings if f.code == "proof_of_address_signature_invalid"] == ["blocking"]
 
 
+def _bill_with_valid_code_reprinted(person, key: str, text: str, fill=(0, 0, 0), below: str = ""):
+    """A bill with a valid 2D-Doc whose printed `key` value is covered with `text` (the print
+    altered after the code was signed); `below`, printed lower on the page."""
+    from PIL import ImageDraw, ImageFont
+
+    from fixtures.canvas import FONTS
+
+    spec = S.bill(random.Random(21), person, date(2026, 9, 3), twoddoc="valid")
+    image = spec.pages[0].copy()
+    _, x, y, w, h = spec.boxes[key][0]
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([x - 2, y - 2, x + w + 2, y + h + 2], fill="white")
+    draw.text((x, y - 4), text, font=ImageFont.truetype(FONTS["arial-bold"], int(h * 1.3)), fill=fill)
+    if below:
+        draw.text((140, 560), below, font=ImageFont.truetype(FONTS["arial"], 30), fill=(0, 0, 0))
+    return spec, image
+
+
+def test_a_print_altered_under_a_valid_2ddoc_is_refused(person, fixture_certs):
+    # Given a bill whose signed 2D-Doc says one postcode and whose print, crisp, says another
+    spec = S.bill(random.Random(21), person, date(2026, 9, 3), twoddoc="valid")
+    other = "75011" if spec.fields["postcode"] != "75011" else "69003"
+    spec, image = _bill_with_valid_code_reprinted(person, "postcode", f"{other}  {spec.fields['city']}")
+    # When it is read
+    page = read_page(to_bgr(image), 1)
+    # Then the code's data are the piece's, and the contradiction, read surely, refuses it
+    assert page.fields["postcode"] == spec.fields["postcode"]
+    refused = [f for f in page.findings if f.code == "proof_of_address_signature_invalid"]
+    assert [f.severity for f in refused] == ["blocking"] and refused[0].details["contradictions"] == ["postcode"]
+
+
+def test_a_2ddoc_date_printed_elsewhere_on_the_page_is_no_contradiction(person, fixture_certs):
+    # Given a bill with a valid 2D-Doc whose title date reads otherwise, the code's date printed
+    # lower on the page (family-2 seed 125: a past bill's date in an account history taken for
+    # the issue date, the date of issue read elsewhere)
+    spec, image = _bill_with_valid_code_reprinted(person, "issue_date", "01/06/2026",
+                                                  below="Date d'émission : 03/09/2026")
+    # When it is read
+    page = read_page(to_bgr(image), 1)
+    # Then the code's date is the issue date, and nothing refuses the piece
+    assert page.fields["issue_date"] == "2026-09-03"
+    assert not [f for f in page.findings if f.code == "proof_of_address_signature_invalid"]
+
+
+def test_only_a_value_read_twice_alike_with_confidence_is_printed_surely(person):
+    # Given a bill read as a page
+    from intake.extractors.kinds.proof_of_address import printed_surely
+    from intake.extractors.ocr.page_text import prepare
+
+    spec = S.bill(random.Random(7), person, date(2026, 9, 3))
+    pt = prepare(np.asarray(spec.pages[0].convert("L")))
+    pt.read(0.0, 1.0)
+    other = "75011" if spec.fields["postcode"] != "75011" else "69003"
+    # When its printed postcode, and a postcode it does not print, are checked
+    # Then the printed one is sure (found, read again alike) and the other is not
+    assert printed_surely(pt, 1, {"postcode": spec.fields["postcode"]}, ["postcode"]) == ["postcode"]
+    assert printed_surely(pt, 1, {"postcode": other}, ["postcode"]) == []
+
+
 def test_an_addressee_block_given_as_one_ocr_line_is_still_read(tmp_path):
     # Given the generated (seed 5) water bill of MME ÇAĞLA ÇELIK scanned at 150 dpi, whose addressee
     # block tesseract's layout analysis returns as one line with the street and the city
