@@ -57,3 +57,18 @@ def test_a_run_of_category_codes_splits_one_way_only():
     assert licence_text.categories_under_number("160450720455\nAD :\nAMB") == (["AM", "B"], True)
     assert licence_text.categories_under_number("160450720455\n9. AM/B1/B") == (["AM", "B1", "B"], False)
     assert licence_text.categories_under_number("160450720455\nSATA") is None
+
+
+def test_a_licence_photographed_from_far_on_a_white_desk_is_found_and_read(tmp_path):
+    # Given a phone photo (seed 125, dossier 23) of a licence's two faces, each a twentieth of the
+    # picture, on a desk as light as a scan's margin (gray level 172), a quarter turn
+    image, piece = family2_piece(tmp_path, 125, 22, kind="driving_licence")
+    # When the page is read
+    page = read_page(image, 1)
+    # Then its cards are looked for, and the front read as a licence, its holder as printed
+    assert page.kind == "driving_licence"
+    assert field_matches("holder_name", piece["fields"]["holder_name"], page.fields.get("holder_name"))
+    # And its number, a digit of it misread on so small a card, is not trusted: a person reads it
+    number = page.fields.get("licence_number")
+    if not field_matches("licence_number", piece["fields"]["licence_number"], number):
+        assert float(page.evidence["fields"]["licence_number"]["confidence"]) < KEY_MIN_CONFIDENCE
