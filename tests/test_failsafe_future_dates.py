@@ -58,3 +58,25 @@ def test_only_issue_and_photo_dates_are_bounded_by_the_reference_date():
     # When asked whether its values are read well against the reference date
     # Then the future expiry is a value like any other
     assert well_read(card.fields, card.evidence, "expiry_date", R)
+
+
+def test_an_expiry_more_than_ten_years_after_the_check_is_a_misread_even_under_check_digits():
+    # Given a complete dossier whose identity card's MRZ expiry, its check digits holding, reads
+    # more than ten years after the reference date (2034-03-03 read 2054-05-05: the same digit
+    # misread the same way three times cancels out in the check digits)
+    from intake.validators.dates import add_years
+
+    decl = declared()
+    docs = flat(complete_pieces(decl))
+    card = next(d for d in docs if d.kind in ("identity_card", "passport"))
+    card.fields["expiry_date"] = add_years(R, 10).isoformat()
+    assert judge(decl, docs, [], R).status == "complete"  # ten years to the day: possible
+    card.fields["expiry_date"] = (add_years(R, 10) + timedelta(days=1)).isoformat()
+    card.evidence.setdefault("fields", {})["expiry_date"] = {"confidence": 0.85, "reader": "mrz",
+                                                             "protected": "check_digit", "readings": 1}
+    # When judged
+    v = judge(decl, docs, [], R)
+    # Then a person reads the expiry, told no document is valid that long
+    assert v.status == "needs_review"
+    finding = next(f for f in v.findings if f.code == "key_field_unread" and f.file == card.file)
+    assert "plus de 10 ans" in finding.message

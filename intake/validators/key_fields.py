@@ -23,7 +23,7 @@ from datetime import date
 from typing import Any
 
 from intake.labels import FIELD_THE
-from intake.validators.dates import parse_date
+from intake.validators.dates import add_years, parse_date
 
 #: A key field counts as read when its reader's confidence reaches this (tesseract word confidences
 #: /100, the MRZ and e-photo glyph matchers' scores). Measured on generator seed 2 (a tuning seed, 80
@@ -131,6 +131,13 @@ AGREED_MIN_CONFIDENCE = 0.2
 #: confidence (2076 read for 2026, 2028 for 2025 on a shaken photo), and one that makes a stale bill
 #: or photo look fresh: a person reads it.
 NOT_AFTER_REFERENCE = ("issue_date", "photo_date")
+#: The longest validity of an identity document this pre-check meets (CNI, passport, residence
+#: permit: ten years): issued at the latest on the reference date, none expires later than this
+#: after it. An MRZ's check digits do not catch the same digit misread the same way in three places
+#: of a date (2034-03-03 read 2054-05-05 on a blurred card, its check digits holding: family-2 seed
+#: 125); a person reads such a date. (A Belgian card of a person over 75, valid thirty years, is
+#: sent to a person too.)
+MAX_VALIDITY_YEARS = 10
 
 
 def after_reference(fields: dict, name: str, ref: date | None) -> bool:
@@ -141,11 +148,24 @@ def after_reference(fields: dict, name: str, ref: date | None) -> bool:
     return read is not None and read > ref
 
 
+def beyond_validity(fields: dict, name: str, ref: date | None) -> bool:
+    """The value of `name` is an expiry later than any document issued by `ref` can have."""
+    if ref is None or name != "expiry_date":
+        return False
+    read = parse_date(fields.get(name))
+    return read is not None and read > add_years(ref, MAX_VALIDITY_YEARS)
+
+
+def impossible_date(fields: dict, name: str, ref: date | None) -> bool:
+    """The value of `name` is a date no document checked on `ref` can carry: surely misread."""
+    return after_reference(fields, name, ref) or beyond_validity(fields, name, ref)
+
+
 def well_read(fields: dict, evidence: dict | None, name: str, ref: date | None = None) -> bool:
     """The value is there and read with confidence: protected, or its reader sure enough, or read
     twice the same way; and, given the reference date, not a date it cannot be."""
     ev = _read_evidence(fields, evidence, name)
-    if ev is None or after_reference(fields, name, ref):
+    if ev is None or impossible_date(fields, name, ref):
         return False
     confidence = float(ev.get("confidence") or 0.0)
     return _protected(ev) or confidence >= KEY_MIN_CONFIDENCE or (
@@ -165,7 +185,8 @@ class KeyFieldGap:
 
     missing: tuple[str, ...]
     doubtful: tuple[str, ...]
-    #: read as dates later than the reference date (NOT_AFTER_REFERENCE): misread, whatever their confidence
+    #: read as dates no document checked on the reference date can carry (`impossible_date`): misread,
+    #: whatever their confidence
     impossible: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
@@ -188,7 +209,7 @@ def key_field_gaps(kind: str, fields: dict, evidence: dict | None, ref: date | N
         # name what is wrong in the way that got furthest (the first one when none did)
         way = max(ways, key=lambda w: sum(_present(fields.get(n)) for n in w))
         for n in way:
-            if after_reference(fields, n, ref):
+            if impossible_date(fields, n, ref):
                 impossible.append(n)
             elif not well_read(fields, evidence, n):
                 (doubtful if _present(fields.get(n)) else missing).append(n)

@@ -241,7 +241,7 @@ def _listed(labels: Sequence[str]) -> str:
 def key_fields_unread(kind: str, missing: Sequence[str], doubtful: Sequence[str],
                       impossible: Sequence[tuple[str, object]] = ()) -> str:
     """A piece that proves nothing until a person has read what the reader could not (`impossible`:
-    (field, value) of dates read later than the reference date, surely misread)."""
+    (field, value) of dates no document checked on the reference date can carry, surely misread)."""
     from intake.validators.key_fields import field_label
 
     parts = []
@@ -252,8 +252,12 @@ def key_fields_unread(kind: str, missing: Sequence[str], doubtful: Sequence[str]
         parts.append(("valeur lue avec un doute : " if len(doubtful) == 1 else "valeurs lues avec un doute : ")
                      + _listed([field_label(n) for n in doubtful]))
     for name, value in impossible:
-        parts.append(f"{field_label(name)} lue ({french_date(value)}) est postérieure à la date du contrôle, "
-                     "donc sans doute mal lue")
+        if name == "expiry_date":
+            parts.append(f"{field_label(name)} lue ({french_date(value)}) est à plus de 10 ans de la date du "
+                         "contrôle, ce qu'aucune pièce ne permet, donc sans doute mal lue")
+        else:
+            parts.append(f"{field_label(name)} lue ({french_date(value)}) est postérieure à la date du contrôle, "
+                         "donc sans doute mal lue")
     what = the_kind(kind)
     return (f"Vérifier {what} à l'œil ou en fournir une numérisation nette (à plat, entière, sans doigt, "
             f"pli ni correcteur sur les mentions) : sur {what}, " + " ; ".join(parts) + ".")
