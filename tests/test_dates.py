@@ -165,6 +165,20 @@ def test_an_issue_label_read_with_a_few_letters_wrong_still_labels_the_issue_dat
     assert issue is not None and issue.date.isoformat() == "2025-12-09"
 
 
+def test_an_emise_le_label_as_a_phone_photo_is_read_still_labels_the_issue_date():
+    from intake.extractors.dates import find_dates
+
+    # Given "Émise le" as tesseract reads it on phone photos: its É lost, "le" read "lo", a colon
+    # for its e (family-2 seeds 120 and 125)
+    for text in ("mise lo 19 août 2026", "Emise lo 19 août 2026", "Émis: Le 19 août 2026", "mise le 19 août 2026"):
+        # When its date is found, Then it is an issue date under a label, not a bare "le"
+        (found,) = find_dates(text)
+        assert (found.role, found.date.isoformat()) == ("issue", "2026-08-19"), text
+        assert found.label != "le" and found.priority > 3, text
+    # And a debit's "prélevé le" keeps its role
+    assert [c.role for c in find_dates("Montant prélevé le 19/08/2026")] == ["due"]
+
+
 def test_labels_of_other_dates_are_not_taken_for_a_misread_issue_label():
     from intake.extractors.dates import find_dates
 

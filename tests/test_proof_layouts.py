@@ -109,3 +109,14 @@ def test_an_addressee_block_beside_a_table_whose_rows_are_not_level_with_it_is_r
     # Then the block is whole, with no word of the table in it
     assert block == {"holder_name": "ROUSSEAU LOUISE", "postcode": "21000", "city": "DIJON",
                      "address_line": "31 RUE PASTEUR"}
+
+
+def test_a_title_whose_dot_was_read_as_a_comma_still_opens_the_holder_line():
+    from intake.extractors.fields import address_block
+
+    # Given a rent receipt's tenant column as a phone photo's OCR gave it (family-2 seed 125): its
+    # label misread, the title's dot read as a comma
+    lines = ["Laatattv", "M, RÈMI LE GOFF", "5 QUAI DE LA FOSSE", "76000 ROUEN"]
+    # When its address block is read, Then the holder is the titled line, without its title
+    block = address_block(lines)
+    assert block["holder_name"] == "RÈMI LE GOFF" and block["postcode"] == "76000"

@@ -87,6 +87,9 @@ _LABELS: list[tuple[str, int, str]] = [
                  r"|date de mise en recouvrement(?: de l'avis d'impot)?|date du document|date de l'avis"
                  r"|date de delivrance|date d'envoi|date de l'attestation|date du certificat)\s*:?\s*"),
     ("issue", 8, r"(?:emise?|etablie?|editee?|delivree?|envoyee?|signee?|redigee?)\s+le\s*:?\s*"),
+    # the same labels as a phone photo's OCR gives them: the capital É lost ("mise le"), a colon
+    # for the e ("Émis: le"), "le" read "lo", "la" or "ie" (family-2 seeds 120 and 125)
+    ("issue", 7, r"(?:e?mise?|e?mis:|etablie?|editee?|delivree?)\s+(?:le|l[oa]|ie|1e)\s*:?\s*"),
     ("issue", 8, r"fait\s+(?:a|au|en)\s+[^\n:;]{1,40}?,?\s*le\s*:?\s*"),
     ("issue", 7, r"fait le\s*:?\s*"),
     ("issue", 5, r"[a-z][a-z' \-]{1,30},\s*le\s*"),  # "Paris, le 3 mars 2026"

@@ -12,9 +12,10 @@ from intake.extractors.classify import Words, has_phrase, normalise
 from intake.extractors.dates import DateCandidate, find_dates, fold_text, pick
 
 TITLES = ("MONSIEUR", "MADAME", "MADEMOISELLE", "MLLE", "MME", "MMES", "MR", "MRS", "MM", "M", "MELLE", "DR")
-# (a title's dot may touch the name: "M.JOËL NGUYEN" as a narrow face prints it, or as read)
+# (a title's dot may touch the name: "M.JOËL NGUYEN" as a narrow face prints it, or as read; a phone
+# photo's OCR may read the dot as a comma: "M, RÉMI LE GOFF")
 _TITLE_RE = re.compile(
-    r"^(?:(?:" + "|".join(TITLES) + r")(?:\.\s*|\s+)(?:(?:ET|OU|&)\s+(?:" + "|".join(TITLES) + r")(?:\.\s*|\s+))?)",
+    r"^(?:(?:" + "|".join(TITLES) + r")(?:[.,]\s*|\s+)(?:(?:ET|OU|&)\s+(?:" + "|".join(TITLES) + r")(?:[.,]\s*|\s+))?)",
     re.I,
 )
 _NAME_CHARS = re.compile(r"^[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þa-zß-öø-ÿ'’\- ]{1,60}$")
