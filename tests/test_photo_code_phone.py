@@ -1,4 +1,4 @@
-"""E-photo sheets of family-2 tuning corpora (seeds 105, 106) photographed with a phone, once misread,
+"""E-photo sheets of family-2 tuning corpora (seeds 105, 106, 120) photographed with a phone, once misread,
 read again end to end with the real tesseract.
 
 Each is regenerated from its seed and index (fixtures.family2.corpus.generate_one), so the test holds
@@ -21,6 +21,8 @@ SHEETS = [
      "a code printed with dashes is one word: its line was not found, the frame's side read as a 1"),
     (105, 7, "identity_expired", "f2_phone", "photo_date",
      "the Code 128 above the code made tesseract read nothing around it: the date lost"),
+    (120, 34, "residence_permit_expired", "f2_phone", "code",
+     "a rounded frame's side, cut in pieces by the threshold, taken for the line under the label"),
 ]
 
 DOUBTFUL = [

@@ -152,11 +152,15 @@ def _rows(words: list) -> list[list]:
     return [sorted(r, key=lambda w: w.left) for r in rows]
 
 
+#: The least width of a line of print under a label, in label heights (a date: "6/4/26" and more).
+MIN_LINE_WIDTH = 2.0
+
+
 def line_under(gray: np.ndarray, label: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
     """(left, top, right, bottom) of the first line of print under a label, within four label
     heights, found by its ink: a frame round it (a stroke longer than 6 label heights, or taller
     than 1.6) is left out, and the line is the first run of inked rows at least 0.4 label height
-    tall. None when no such line."""
+    tall and two label heights wide. None when no such line."""
     found = lines_under(gray, label, 4)
     return found[0] if found else None
 
@@ -187,8 +191,10 @@ def lines_under(gray: np.ndarray, label: tuple[int, int, int, int], depth: int) 
         if on and start is None:
             start = y
         elif not on and start is not None:
-            if y - start >= 0.4 * lh:
-                cols_on = np.flatnonzero(ink[start:y].any(axis=0))
+            cols_on = np.flatnonzero(ink[start:y].any(axis=0))
+            # a line of print is rows and columns: a frame's piece left by the threshold (a few
+            # pixels of a rounded frame's side) is rows only (family-2 seed 120, IDENTIPLUS sheet)
+            if y - start >= 0.4 * lh and cols_on[-1] - cols_on[0] + 1 >= MIN_LINE_WIDTH * lh:
                 found.append((int(x0 + cols_on[0]), int(y0 + start), int(x0 + cols_on[-1] + 1), int(y0 + y)))
             start = None
     return found
