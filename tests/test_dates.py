@@ -179,6 +179,14 @@ def test_an_emise_le_label_as_a_phone_photo_is_read_still_labels_the_issue_date(
     assert [c.role for c in find_dates("Montant prélevé le 19/08/2026")] == ["due"]
 
 
+def test_juin_read_without_its_i_is_still_june():
+    from intake.extractors.dates import find_dates
+
+    # Given an ASSR photographed blurred, its "8 juin 2023" read "8 jun 2023" (family-2 seed 120)
+    # When its dates are found, Then the date is the 8th of June
+    assert [c.date.isoformat() for c in find_dates("a obtenu l'ASSR de second niveau le 8 jun 2023")] == ["2023-06-08"]
+
+
 def test_labels_of_other_dates_are_not_taken_for_a_misread_issue_label():
     from intake.extractors.dates import find_dates
 

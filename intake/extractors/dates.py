@@ -38,7 +38,7 @@ MONTHS = {
     "mars": 3, "mar": 3,
     "avril": 4, "avr": 4,
     "mai": 5,
-    "juin": 6,
+    "juin": 6, "jun": 6,  # "juin" with its thin i lost, as a blurred photo is read
     "juillet": 7, "juil": 7,
     "aout": 8,
     "septembre": 9, "sept": 9, "sep": 9,
