@@ -1,4 +1,4 @@
-"""E-photo sheets of family-2 tuning corpora (seeds 105, 106, 120) photographed with a phone, once misread,
+"""E-photo sheets of family-2 tuning corpora (seeds 105, 106, 120, 127) photographed with a phone, once misread,
 read again end to end with the real tesseract.
 
 Each is regenerated from its seed and index (fixtures.family2.corpus.generate_one), so the test holds
@@ -56,3 +56,16 @@ def test_a_code_the_print_does_not_settle_is_never_called_sure_when_wrong(tmp_pa
     # Then the code is right, or it is in doubt or not read (its evidence sends it to a person)
     read = page.fields.get("code")
     assert read == sheet["fields"]["code"] or not well_read(page.fields, page.evidence, "code"), why
+
+
+def test_a_code_group_beyond_a_wide_gap_lost_by_every_reading_is_no_ground_for_a_refusal(tmp_path):
+    # Given a photographed IDENTIPLUS sheet (seed 127, dossier 11) whose code's first group stands
+    # past a gap wider than the others, beside the frame: the page's reading and the line's both
+    # read the 20 characters after it, alike
+    page, sheet = _sheet(tmp_path, 127, 10, "hosted_ok", "f2_phone")
+    # When its code is judged
+    refusals = [f for f in page.findings if f.code == "photo_code_invalid" and f.severity == "blocking"]
+    # Then a wrong length read beside print left unread refuses nothing: a person checks the code
+    assert not refusals
+    if page.fields.get("code") != sheet["fields"]["code"]:
+        assert [f.severity for f in page.findings if f.code == "photo_code_invalid"] == ["review"]

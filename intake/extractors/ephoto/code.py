@@ -265,6 +265,38 @@ def ink_extent(gray, left: int, top: int, right: int, bottom: int) -> tuple[int,
     return new_left + x0, new_right + x0
 
 
+#: How far beside a code's line (in line heights) print is looked for, and how wide an ink run must
+#: be to be a glyph rather than a frame's side (a rule, a stroke of a rounded box).
+BESIDE_DEPTH = 3.0
+GLYPH_MIN_WIDTH = 0.3
+
+
+def glyphs_beside(gray, box) -> bool:
+    """Whether glyph-wide ink lies on the rows of a line (`box`: x, y, w, h) within BESIDE_DEPTH
+    line heights left or right of it: the line may go on beyond what was read (a code group past a
+    gap wider than the others), so a reading of it is not the whole line."""
+    import cv2
+    import numpy as np
+
+    x, y, w, h = (int(v) for v in box)
+    h = max(1, h)
+    depth = int(BESIDE_DEPTH * h)
+    rows = gray[max(0, y):y + h]
+    if rows.size == 0:
+        return False
+    if rows.ndim == 3:
+        rows = cv2.cvtColor(rows, cv2.COLOR_BGR2GRAY)
+    _, ink = cv2.threshold(rows, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    cols = np.count_nonzero(ink, axis=0) >= max(2, h // 8)
+    for a, b in ((max(0, x - depth), max(0, x - 2)), (min(cols.size, x + w + 2), min(cols.size, x + w + depth))):
+        run = 0
+        for on in cols[a:b]:
+            run = run + 1 if on else 0
+            if run >= GLYPH_MIN_WIDTH * h:
+                return True
+    return False
+
+
 def zero_rings(line, code: str) -> dict[int, bool] | None:
     """For each O or 0 of `code`, whether its glyph is a marked zero (ink in the middle of its
     ring), when the font marks its zeros; None when it does not (no ring is marked) or the line

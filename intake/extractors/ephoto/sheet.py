@@ -29,6 +29,7 @@ from intake.extractors.ephoto.code import (
     PhotoCode,
     find_code,
     glyph_boxes,
+    glyphs_beside,
     ink_extent,
     is_valid,
     normalise_code,
@@ -61,6 +62,7 @@ def read(ctx: PageContext) -> None:
             candidates = find_dates(pt.text)
             found = find_code(pt.text, barcodes)
     code_evidence = None
+    line_box = None  # the code's line in `pt.image` pixels, when read from the print
     if found is not None and found.source == "text":
         first = found
         line = _reread_code_line(pt, found.raw)
@@ -89,6 +91,7 @@ def read(ctx: PageContext) -> None:
         same_wrong_length = again is not None and not again.valid and not first.valid and \
             len(again.code) == len(first.code)
         box = line.box or (hit.box if hit else None)
+        line_box = box
         code_evidence = evidence_mod.FieldEvidence(confidence, evidence_mod.PHOTO_CODE, None, page.page,
                                                    evidence_mod.scale_box(box, pt.scale), readings)
     elif found is not None:
@@ -105,6 +108,7 @@ def read(ctx: PageContext) -> None:
             confidence = under.confidence if readings >= 2 else min(under.confidence, UNSETTLED_CONFIDENCE)
             code_evidence = evidence_mod.FieldEvidence(confidence, evidence_mod.PHOTO_CODE, None, page.page,
                                                        evidence_mod.scale_box(under.box, pt.scale), readings)
+            line_box = under.box
             same_wrong_length = False
     fields: dict[str, Any] = {}
     if found is not None:
@@ -114,9 +118,12 @@ def read(ctx: PageContext) -> None:
         if not found.valid:
             # A refusal only for a code read twice the same way, with confidence, that no single
             # slip of the reader (one character wrong, added or lost) explains; else a person looks.
+            # Nor when print that may be the code's lies beside the line read: every reading of the
+            # line then missed the same characters (a group beyond a wide gap: family-2 seed 127).
             sure = (decisive(fields, page.evidence, "code") or (same_wrong_length and code_evidence.confidence
                                                                  >= DECISIVE_CONFIDENCE)) \
-                and not one_slip_from_valid_code(found.code)
+                and not one_slip_from_valid_code(found.code) \
+                and not (line_box is not None and glyphs_beside(pt.image, line_box))
             page.findings.append(Finding(
                 "photo_code_invalid",
                 f"Le code e-photo lu ne fait pas 22 caractères (A-Z, 0-9) : {len(found.code)} caractères lus."
