@@ -67,6 +67,22 @@ def test_the_sheet_is_found_apart_from_what_lies_around_it(tmp_path, index, kind
     assert _worst_corner_miss(corners, piece, image) < 0.015, why
 
 
+def test_a_sheet_joined_at_a_corner_to_a_paper_under_it_is_found_by_its_straight_sides(tmp_path):
+    # Given a rent receipt photographed on a wooden table (seed 125, dossier 31), a paper under its
+    # corner: the cut between the two left a side running across the table (the tenant's block,
+    # at the sheet's edge, was warped and cut off)
+    image, piece = _piece(tmp_path, 30, "proof_of_address", seed=125)
+    # When its corners are looked for
+    corners = find_paper(image)
+    # Then they are the sheet's own, within 1.5 % of the photo's diagonal
+    assert corners is not None
+    assert _worst_corner_miss(corners, piece, image) < 0.015
+    # And the page reads its holder and postcode
+    page = read_page(image, 1)
+    for name in ("holder_name", "postcode"):
+        assert field_matches(name, piece["fields"][name], page.fields.get(name)), name
+
+
 def test_a_scan_is_not_looked_into_for_a_sheet(tmp_path):
     # Given a scanned e-photo sheet (white margins all round)
     image, piece = _piece(tmp_path, 21, "photo_code")

@@ -39,7 +39,7 @@ from intake.extractors.dates import find_dates, fold_text
 from intake.extractors.dates import pick
 from intake.extractors.kinds import birth_lines, card_lines, holder_names, licence_text, tick_boxes
 from intake.extractors.kinds.context import PageContext
-from intake.extractors.ocr.orient import flatten_card
+from intake.extractors.ocr.orient import edge_support, flatten_card
 from intake.extractors.ocr.page_text import PageText, prepare, read_line
 from intake.extractors.quality import gray
 
@@ -512,21 +512,6 @@ def _cut_out(edges: np.ndarray) -> list[tuple[float, np.ndarray]]:
 EDGE_SUPPORT = 0.6
 
 
-def _edge_support(quad: np.ndarray, near_edge: np.ndarray) -> float:
-    """The least share, over the 4 sides, of points of a side lying on or near an edge."""
-    h, w = near_edge.shape[:2]
-    shares = []
-    for i in range(4):
-        a, b = quad[i], quad[(i + 1) % 4]
-        t = np.linspace(0.05, 0.95, 40)[:, None]
-        pts = np.rint(a + t * (b - a)).astype(int)
-        inside = (pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (pts[:, 1] < h)
-        on = np.zeros(len(pts), bool)
-        on[inside] = near_edge[pts[inside, 1], pts[inside, 0]] > 0
-        shares.append(float(on.mean()))
-    return min(shares)
-
-
 def card_quads(image: np.ndarray, limit: int = MAX_CARDS, by_lines: bool = False) -> list[np.ndarray]:
     """Corners (tl, tr, br, bl, in `image` pixels) of the card-shaped quadrilaterals of a photo
     whose every side follows an edge, largest first, no two the same: several cards may lie side
@@ -547,7 +532,7 @@ def card_quads(image: np.ndarray, limit: int = MAX_CARDS, by_lines: bool = False
         # the edges thickened too: a card's outline with a gap where it meets a paper's edge
         cut = _cut_out(edges[-1]) + _cut_out(cv2.dilate(edges[-1], np.ones((5, 5), np.uint8)))
         candidates = _outlined(edges, regions) + cut
-    found = [(score, quad) for score, quad in candidates if _edge_support(quad, near_edge) >= EDGE_SUPPORT]
+    found = [(score, quad) for score, quad in candidates if edge_support(quad, near_edge) >= EDGE_SUPPORT]
     found.sort(key=lambda f: -f[0])
     kept: list[np.ndarray] = []
     for _, quad in found:

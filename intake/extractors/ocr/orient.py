@@ -213,6 +213,8 @@ BRIGHT_BORDER = 0.5
 #: Pixels (at 800 px) by which the cut region is thinned: the strips of a ruled paper under the
 #: sheet, between its lines, are thinner, and part from the sheet.
 CUT_THINNING = 5
+#: The least share of each side of a sheet's quadrilateral lying on an edge of the picture.
+SIDE_SUPPORT = 0.5
 
 
 def border_median(image: np.ndarray, depth: int = 4) -> float:
@@ -236,7 +238,95 @@ def scan_margins(image: np.ndarray, depth: int) -> bool:
 
 def find_paper(image: np.ndarray) -> np.ndarray | None:
     """The 4 corners (tl, tr, br, bl) of a sheet or card photographed on a darker background, or
-    None when the image is already the sheet (a scan) or no clear quadrilateral stands out.
+    None when the image is already the sheet (a scan) or no clear quadrilateral stands out: the
+    sheet's outline (`paper_outline`), or, when that outline was cut from the sheet merged with a
+    paper under it and a side of it has no paper inside it (the cut went wrong, the side runs
+    across the table), the quadrilateral of four straight edges that keeps the most of it."""
+    corners, merged = paper_outline(image)
+    if corners is None or not merged:
+        return corners
+    small, scale = _reduced(gray(image), 800)
+    blur = cv2.GaussianBlur(small, (5, 5), 0)
+    quad = corners * scale
+    if _paper_inside(quad, _bright(blur)) >= INSIDE_PAPER:
+        return corners
+    near_edge = cv2.dilate(cv2.Canny(blur, 30, 90), np.ones((7, 7), np.uint8))
+    from intake.extractors.kinds.card_lines import line_quads
+
+    h, w = small.shape
+    best, best_overlap = None, 0.0
+    for other in line_quads(near_edge, SHEET_SHARE, 0.97, SHEET_RATIOS):
+        other = _ordered(other)
+        if edge_support(other, near_edge) < SIDE_SUPPORT:
+            continue
+        overlap = _overlap(quad, other, (h, w))
+        if overlap > best_overlap:
+            best, best_overlap = other, overlap
+    if best is None or best_overlap < MIN_OVERLAP:
+        return corners
+    log.debug("sheet outline replaced by straight edges (overlap %.2f)", best_overlap)
+    return best / scale
+
+
+#: A sheet's quadrilateral found by straight edges covers at least this share of the picture, and
+#: at least MIN_OVERLAP of the outline it replaces (intersection over union).
+SHEET_SHARE = 0.15
+MIN_OVERLAP = 0.6
+
+
+def _overlap(a: np.ndarray, b: np.ndarray, shape: tuple[int, int]) -> float:
+    """Intersection over union of two quadrilaterals, drawn on a mask of `shape`."""
+    ma, mb = np.zeros(shape, np.uint8), np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(ma, a.astype(np.int32), 1)
+    cv2.fillConvexPoly(mb, b.astype(np.int32), 1)
+    union = np.count_nonzero(ma | mb)
+    return float(np.count_nonzero(ma & mb)) / union if union else 0.0
+
+
+#: Each side of a sheet's outline has paper just inside it on at least this share of its length.
+INSIDE_PAPER = 0.8
+
+
+def _paper_inside(quad: np.ndarray, paper: np.ndarray) -> float:
+    """The least share, over the 4 sides, of points just inside a side (a fiftieth of the
+    diagonal in) lying on paper (`paper`: a mask): a side cut across the table has table inside."""
+    h, w = paper.shape[:2]
+    centre = quad.mean(axis=0)
+    inward = 0.02 * float(np.linalg.norm(quad[0] - quad[2]))
+    shares = []
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        t = np.linspace(0.1, 0.9, 40)[:, None]
+        pts = a + t * (b - a)
+        step = centre - pts
+        pts = pts + step / np.maximum(np.linalg.norm(step, axis=1, keepdims=True), 1e-6) * inward
+        pts = np.rint(pts).astype(int)
+        inside = (pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (pts[:, 1] < h)
+        on = np.zeros(len(pts), bool)
+        on[inside] = paper[pts[inside, 1], pts[inside, 0]] > 0
+        shares.append(float(on.mean()))
+    return min(shares)
+
+
+def edge_support(quad: np.ndarray, near_edge: np.ndarray) -> float:
+    """The least share, over the 4 sides, of points of a side lying on or near an edge."""
+    h, w = near_edge.shape[:2]
+    shares = []
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        t = np.linspace(0.05, 0.95, 40)[:, None]
+        pts = np.rint(a + t * (b - a)).astype(int)
+        inside = (pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (pts[:, 1] < h)
+        on = np.zeros(len(pts), bool)
+        on[inside] = near_edge[pts[inside, 1], pts[inside, 0]] > 0
+        shares.append(float(on.mean()))
+    return min(shares)
+
+
+def paper_outline(image: np.ndarray) -> tuple[np.ndarray | None, bool]:
+    """The 4 corners (tl, tr, br, bl) of the outline of a sheet or card photographed on a darker
+    background (see `find_paper`), or None; and whether that outline was cut from a bright region
+    merged with something else (a paper under the sheet), when the cut may have gone wrong.
 
     The sheet is the largest bright region. Other papers or a sticky note under it are as bright
     and merge with it: then the region no longer fills its convex hull, and it is cut along the
@@ -251,7 +341,7 @@ def find_paper(image: np.ndarray) -> np.ndarray | None:
     h0, w0 = image.shape[:2]
     depth = max(4, int(round(4 * max(h0, w0) / 800)))
     if scan_margins(image, depth):
-        return None  # white margins all round: a scan, not a photo
+        return None, False  # white margins all round: a scan, not a photo
     small, scale = _reduced(gray(image), 800)
     h, w = small.shape
     blur = cv2.GaussianBlur(small, (5, 5), 0)
@@ -268,22 +358,23 @@ def find_paper(image: np.ndarray) -> np.ndarray | None:
                 # the sheet and a paper under it, both whiter than the desk: cut apart as below
                 sheet = _sheet_cut_from(blur, brighter, w * h)
                 if sheet is not None:
-                    return sheet / scale
+                    return sheet / scale, True
     c = _largest_outline(bright)
     if c is None:
-        return None
+        return None, False
     area = cv2.contourArea(c)
     if area < 0.15 * w * h or area > 0.97 * w * h:
-        return None
-    if area < HULL_FILL * cv2.contourArea(cv2.convexHull(c)):
+        return None, False
+    merged = area < HULL_FILL * cv2.contourArea(cv2.convexHull(c))
+    if merged:
         sheet = _sheet_cut_from(blur, bright, w * h)
         if sheet is not None:
-            return sheet / scale
+            return sheet / scale, True
     quad = _hull_quad(cv2.convexHull(c))
     if quad is None:
         x, y, bw, bh = cv2.boundingRect(c)
         quad = np.float32([[x, y], [x + bw, y], [x + bw, y + bh], [x, y + bh]])
-    return _ordered(quad) / scale
+    return _ordered(quad) / scale, merged
 
 
 def _sheet_cut_from(blur: np.ndarray, region: np.ndarray, picture_area: float) -> np.ndarray | None:
