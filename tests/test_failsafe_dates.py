@@ -103,3 +103,32 @@ def test_a_date_read_again_alike_counts_twice_and_one_read_as_noise_stays_as_it_
     # Then the agreeing one is read twice, the other keeps its first confidence
     assert same["issue_date"]["readings"] == 2 and same["issue_date"]["confidence"] == 0.95
     assert noise["issue_date"] == {"confidence": 0.91, "readings": 1, "_box": [10, 10, 100, 20]}
+
+
+class _TwoModels:
+    """A page whose boxes read again alone give `french` with the page's model, `english` with the
+    other one."""
+
+    def __init__(self, french: str, english: str, confidence: float = 0.9):
+        self.readings, self.confidence = {"fra": french, "eng": english}, confidence
+
+    def reread_box(self, box, *, psm: int = 7, lang: str = "fra"):
+        return self.readings[lang], self.confidence
+
+
+@pytest.mark.parametrize("french,english,readings,doubt", [
+    ("21/05/26", "21/03/26", 1, True),   # the other model reads another date: in doubt
+    ("21/05/26", "", 1, False),          # the same model alike, the other silent: one reading still
+    ("21/05/26", "21/05/26", 2, False),  # both models alike: two readings
+    ("", "21/05/26", 2, False),
+], ids=["other-model-differs", "same-model-only", "both-models", "other-model-only"])
+def test_a_date_counts_twice_only_when_another_model_reads_it_alike(french, english, readings, doubt):
+    # Given a photo date read at 0.81 on a blurred sheet (family-2 seed 120: "21/03/26" read 21/05/26
+    # by the French model, on the page and again alone), its box read again by the two models
+    fields = {"photo_date": "2026-05-21"}
+    evidence = {"photo_date": {"confidence": 0.81, "readings": 1, "_box": [10, 10, 100, 20]}}
+    # When the value is confirmed by rereading
+    confirm_by_rereading(_TwoModels(french, english), "photo_code", fields, evidence, ["photo_date"])
+    # Then only the other model's agreement makes two readings, and its disagreement a doubt
+    assert evidence["photo_date"]["readings"] == readings
+    assert (evidence["photo_date"]["confidence"] <= DISAGREEING_DATE) is doubt

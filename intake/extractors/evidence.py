@@ -330,32 +330,54 @@ def confirm_by_rereading(pt: Any, kind: str, fields: dict[str, Any], evidence: d
     """Read again, alone, the box of each value named (a refusal may rest on them): a second reading
     that gives the same value makes it `readings: 2`, with the better of the two confidences (two
     readings agreeing, one of them sure, is the "consistent double reading" a refusal may rest on); a
-    second reading that gives another date leaves the first one in doubt (DISAGREEING_DATE)."""
-    from intake.extractors.dates import find_dates
-
+    second reading that gives another date leaves the first one in doubt (DISAGREEING_DATE). A date
+    is read again with two models (`reread_date`)."""
     for name in names:
         ev = evidence.get(name)
         value = fields.get(name)
         if not ev or value in (None, "", []) or ev.get("protected") or not ev.get("_box"):
             continue
-        text, confidence = pt.reread_box(ev["_box"])
-        if not text:
-            continue
         if name in DATE_FIELDS:
-            agree = date_agrees(value, text)
-            if not agree and find_dates(text):
+            said, confidence = reread_date(pt, ev["_box"], value)
+            if said == DIFFERS:
                 # the box read alone gives another date: which of the two is printed is a doubt
                 ev["confidence"] = min(float(ev.get("confidence") or 0.0), DISAGREEING_DATE)
                 continue
-        elif name == "training":
-            from intake.extractors.fields import training_of
-
-            agree = training_of(text) == value
+            agree = said == AGREES
         else:
-            agree = same_tokens(value, text)
+            text, confidence = pt.reread_box(ev["_box"])
+            if not text:
+                continue
+            if name == "training":
+                from intake.extractors.fields import training_of
+
+                agree = training_of(text) == value
+            else:
+                agree = same_tokens(value, text)
         if agree:
             ev["readings"] = 2
             ev["confidence"] = round(max(float(ev.get("confidence") or 0.0), confidence), 3)
+
+
+#: What a second reading of a date's box says of the date read first.
+AGREES, DIFFERS, SILENT = "agrees", "differs", "silent"
+
+
+def reread_date(pt: Any, box: list[int], value: str) -> tuple[str, float]:
+    """A date's box read again alone, with the page's model and with another (English): (AGREES,
+    the other model's confidence) when the other model gives the same date, a reading made
+    otherwise than the first so that two alike are two readings and not one misreading twice (a
+    blurred 03 read 05 by the French model, alone and again: family-2 seed 120); DIFFERS when either
+    gives another date; else SILENT (a reading that gives no date says nothing either way)."""
+    from intake.extractors.dates import find_dates
+
+    readings = [pt.reread_box(box), pt.reread_box(box, lang="eng")]
+    if any(text and not date_agrees(value, text) and find_dates(text) for text, _ in readings):
+        return DIFFERS, 0.0
+    other, confidence = readings[1]
+    if other and date_agrees(value, other):
+        return AGREES, confidence
+    return SILENT, 0.0
 
 
 #: What a date's separators may be read as, alone on a crop (a bold slash read 1, l, I or |).

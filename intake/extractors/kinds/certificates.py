@@ -87,9 +87,10 @@ def read(ctx: PageContext) -> None:
 
 
 def _check_dates(ctx: PageContext) -> None:
-    """Each date read, its box read again alone: a second reading that gives another date (a 3 read
-    8, 2026 read 2076 on a blurred photo) leaves the date to a person; one that gives the same date
-    makes it a double reading. (A second reading that gives no date says nothing either way.)"""
+    """Each date read, its box read again alone (`evidence.reread_date`: with the page's model and
+    another): a second reading that gives another date (a 3 read 8, 2026 read 2076 on a blurred
+    photo) leaves the date to a person; the other model giving the same date makes it a double
+    reading. (A second reading that gives no date says nothing either way.)"""
     page = ctx.page
     for name in ("issue_date", "birth_date"):
         value = page.fields.get(name)
@@ -99,13 +100,11 @@ def _check_dates(ctx: PageContext) -> None:
         entry = found.get(name) or {}
         if not entry.get("_box"):
             continue
-        text, confidence = ctx.text.reread_box(entry["_box"])
-        if not text:
-            continue
-        if evidence_mod.date_agrees(value, text):
+        said, confidence = evidence_mod.reread_date(ctx.text, entry["_box"], value)
+        if said == evidence_mod.AGREES:
             entry["readings"] = 2
             entry["confidence"] = round(max(float(entry.get("confidence") or 0.0), confidence), 3)
-        elif any(c.date.isoformat() != value for c in find_dates(text)):
+        elif said == evidence_mod.DIFFERS:
             entry["confidence"] = round(min(float(entry.get("confidence") or 0.0), DOUBTFUL_CONFIDENCE), 3)
         else:
             continue
