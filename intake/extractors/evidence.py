@@ -364,19 +364,21 @@ AGREES, DIFFERS, SILENT = "agrees", "differs", "silent"
 
 
 def reread_date(pt: Any, box: list[int], value: str) -> tuple[str, float]:
-    """A date's box read again alone, with the page's model and with another (English): (AGREES,
-    the other model's confidence) when the other model gives the same date, a reading made
-    otherwise than the first so that two alike are two readings and not one misreading twice (a
-    blurred 03 read 05 by the French model, alone and again: family-2 seed 120); DIFFERS when either
-    gives another date; else SILENT (a reading that gives no date says nothing either way)."""
+    """A date's box read again alone, with another model than the page's (English): (AGREES, its
+    confidence) when it gives the same date, a reading made otherwise than the first so that two
+    alike are two readings and not one misreading twice (a blurred 03 read 05 by the French model,
+    alone and again: family-2 seed 120); DIFFERS when it, or else the page's model reading the box
+    alone, gives another date; else SILENT (a reading that gives no date says nothing either way)."""
     from intake.extractors.dates import find_dates
 
-    readings = [pt.reread_box(box), pt.reread_box(box, lang="eng")]
-    if any(text and not date_agrees(value, text) and find_dates(text) for text, _ in readings):
-        return DIFFERS, 0.0
-    other, confidence = readings[1]
+    def another_date(text: str) -> bool:
+        return bool(text) and not date_agrees(value, text) and bool(find_dates(text))
+
+    other, confidence = pt.reread_box(box, lang="eng")
     if other and date_agrees(value, other):
         return AGREES, confidence
+    if another_date(other) or another_date(pt.reread_box(box)[0]):  # the page's model read only then
+        return DIFFERS, 0.0
     return SILENT, 0.0
 
 
