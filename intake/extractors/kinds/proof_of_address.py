@@ -142,7 +142,8 @@ def _with_code(page: PageRead, fields: dict[str, Any], doc, pt) -> None:
         if doc.signature_valid is False:
             what.append("la signature du 2D-Doc ne se vérifie pas")
         if sure:
-            what.append("le 2D-Doc contredit la page imprimée (" + ", ".join(sure) + ")")
+            named = ", ".join(PRINTED_NAMES.get(n, n) for n in sure)
+            what.append(f"le 2D-Doc contredit la page imprimée ({named})")
         page.findings.append(Finding(
             "proof_of_address_signature_invalid",
             "Justificatif de domicile : " + " et ".join(what) + ".",
