@@ -117,18 +117,20 @@ class _TwoModels:
 
 
 @pytest.mark.parametrize("french,english,readings,doubt", [
-    ("21/05/26", "21/03/26", 1, True),   # the other model reads another date: in doubt
-    ("21/05/26", "", 1, False),          # the same model alike, the other silent: one reading still
+    ("21/05/26", "21/03/26", 1, True),   # the other model reads another date: in doubt, whatever the first
+    ("21/05/26", "", 2, False),          # the other model silent: the page's model alike alone counts
+    ("21/03/26", "", 1, True),           # ... and its other date is a doubt
     ("21/05/26", "21/05/26", 2, False),  # both models alike: two readings
     ("", "21/05/26", 2, False),
-], ids=["other-model-differs", "same-model-only", "both-models", "other-model-only"])
-def test_a_date_counts_twice_only_when_another_model_reads_it_alike(french, english, readings, doubt):
+], ids=["other-model-differs", "other-model-silent", "other-model-silent-page-model-differs", "both-models",
+        "other-model-only"])
+def test_a_date_read_another_way_by_another_model_is_left_in_doubt(french, english, readings, doubt):
     # Given a photo date read at 0.81 on a blurred sheet (family-2 seed 120: "21/03/26" read 21/05/26
     # by the French model, on the page and again alone), its box read again by the two models
     fields = {"photo_date": "2026-05-21"}
     evidence = {"photo_date": {"confidence": 0.81, "readings": 1, "_box": [10, 10, 100, 20]}}
     # When the value is confirmed by rereading
     confirm_by_rereading(_TwoModels(french, english), "photo_code", fields, evidence, ["photo_date"])
-    # Then only the other model's agreement makes two readings, and its disagreement a doubt
+    # Then the other model's reading decides when it reads a date; the page's model's only when not
     assert evidence["photo_date"]["readings"] == readings
     assert (evidence["photo_date"]["confidence"] <= DISAGREEING_DATE) is doubt

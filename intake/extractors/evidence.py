@@ -364,11 +364,11 @@ AGREES, DIFFERS, SILENT = "agrees", "differs", "silent"
 
 
 def reread_date(pt: Any, box: list[int], value: str) -> tuple[str, float]:
-    """A date's box read again alone, with another model than the page's (English): (AGREES, its
-    confidence) when it gives the same date, a reading made otherwise than the first so that two
-    alike are two readings and not one misreading twice (a blurred 03 read 05 by the French model,
-    alone and again: family-2 seed 120); DIFFERS when it, or else the page's model reading the box
-    alone, gives another date; else SILENT (a reading that gives no date says nothing either way)."""
+    """A date's box read again alone, with another model than the page's (English) first: (AGREES,
+    its confidence) when it gives the same date; DIFFERS when it gives another one, whatever the
+    page's model says (a blurred 03 read 05 by the French model on the page and again alone: family-2
+    seed 120). When it reads no date, the page's model reading the box alone decides the same way;
+    else SILENT (a reading that gives no date says nothing either way)."""
     from intake.extractors.dates import find_dates
 
     def another_date(text: str) -> bool:
@@ -377,8 +377,15 @@ def reread_date(pt: Any, box: list[int], value: str) -> tuple[str, float]:
     other, confidence = pt.reread_box(box, lang="eng")
     if other and date_agrees(value, other):
         return AGREES, confidence
-    if another_date(other) or another_date(pt.reread_box(box)[0]):  # the page's model read only then
+    if another_date(other):
         return DIFFERS, 0.0
+    # the other model read no date (a French month it does not know, print it cannot make out):
+    # the page's model reads the box alone, as a second reading of its own
+    same, confidence = pt.reread_box(box)
+    if another_date(same):
+        return DIFFERS, 0.0
+    if same and date_agrees(value, same):
+        return AGREES, confidence
     return SILENT, 0.0
 
 
