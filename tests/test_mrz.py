@@ -202,6 +202,25 @@ def test_a_name_letter_with_a_close_runner_up_gives_the_other_reading_too():
     assert protected.name_readings == []
 
 
+def test_a_digit_read_clearly_is_not_changed_to_pass_a_check_digit():
+    from intake.extractors.mrz.parse import parse_candidates
+
+    # Given a passport's MRZ line read with its expiry's 6 as a 5 (or printed 5 with its check digit
+    # broken: family-2 seed 131, the case mrz_invalid, looks the same to the reader), the 6 the
+    # runner-up of that glyph
+    data = MrzData("P", "FRA", "22AK82330", "MERCIER", ("REMI", "MATHIS"), "FRA", date(1996, 6, 6), "M",
+                   date(2036, 5, 13))
+    line1, line2 = compose_td3(data)
+    assert line2[21:27] == "360513"
+    read = line2[:22] + "5" + line2[23:]
+    for cost, valid, expiry in ((0.81, False, "2035-05-13"), (0.2, True, "2036-05-13")):
+        # When the line is parsed with the 6 at that cost behind the 5
+        result = parse_candidates(_candidates([line1, read], {(1, 22): ("6", cost)}), "td3")
+        # Then a 5 read clearly stays a 5 and the MRZ is invalid (a person looks at it); a 5 the
+        # OCR hesitated over is settled by the check digits
+        assert result.valid is valid and result.fields["expiry_date"] == expiry, cost
+
+
 # --- issue 16: long document numbers, bands alone, cards on a table ---------------------------------
 def _td1_long_number(number: str) -> list[str]:
     """A TD1 MRZ whose document number is longer than nine characters (ICAO 9303-5, note j):

@@ -345,6 +345,12 @@ def _solve_checks(fmt: str, chosen: list[list[str]], grid) -> dict[str, bool]:
     return results
 
 
+#: A digit is changed into another digit to pass a check only when the OCR hesitated between the two
+#: (an alternative costing at most this): a digit read clearly is printed, and a check that fails
+#: on it is an invalid MRZ (or a misreading elsewhere), not a reason to print another digit. A 5 read
+#: clearly, turned into a 6 at 0.81 to pass an expiry's broken check digit, made an invalid MRZ
+#: valid with another expiry (family-2 seed 131, the case `mrz_invalid`).
+MAX_DIGIT_FIX = 0.5
 #: A fix is trusted only when no other set of substitutions passing the same check costs less than
 #: this more: a mod-10 check digit is passed by one combination in ten, so on a blurred band where
 #: several letters hesitate, two fixes may pass and the check cannot say which one was printed.
@@ -394,6 +400,8 @@ def _search(chosen, grid, free, spans, cd_pos) -> bool:
     alts = []  # (cost, position, char)
     for li, i in free:
         for ch, cost in grid[li][i][1:_MAX_OPTIONS + 1]:
+            if cost > MAX_DIGIT_FIX and ch.isdigit() and chosen[li][i].isdigit():
+                continue  # a digit read clearly as another: the check digit cannot say which is printed
             alts.append((cost, (li, i), ch))
     alts.sort(key=lambda a: a[0])
     alts = alts[:40]
