@@ -41,6 +41,8 @@ FINDING_SEVERITY: dict[str, str] = {
     "identity_name_mismatch": "blocking",  # review when no check digit protects the names
     "identity_birth_date_mismatch": "blocking",
     "identity_sex_mismatch": "review",
+    # added: the identity document's nationality, read with confidence, is not the declared one
+    "identity_nationality_mismatch": "review",
     "residence_permit_expired": "blocking",
     "proof_of_address_too_old": "blocking",
     "proof_of_address_date_missing": "review",

@@ -27,6 +27,15 @@ D<< GBD GBN GBO GBP GBS UNO UNA UNK XOM XXA XXB XXC XXX EUE RKS XBA XIM XCC XCE 
 """.split())
 
 
+def state_code(value) -> str | None:
+    """A nationality as its ICAO 3-letter code ("D<<" and "D" are Germany's, DEU), or None when it
+    names no state."""
+    text = str(value or "").strip().upper()
+    if text.replace(FILLER, "") == "D":
+        return "DEU"
+    return text if len(text) == 3 and is_state_code(text) else None
+
+
 def is_state_code(field: str) -> bool:
     """A 3-character MRZ state field names a state or organisation (Germany is 'D<<')."""
     return field in ICAO_STATES or field.replace(FILLER, "") in ("D",)

@@ -135,6 +135,7 @@ CODE = {
     "identity_birth_date_mismatch": "Date de naissance différente",
     "identity_birth_date_unread": "Date de naissance illisible",
     "identity_sex_mismatch": "Sexe différent",
+    "identity_nationality_mismatch": "Nationalité différente",
     "residence_permit_expired": "Titre de séjour expiré",
     "proof_of_address_too_old": "Justificatif de domicile trop ancien",
     "proof_of_address_date_missing": "Date du justificatif illisible",

@@ -350,3 +350,29 @@ def test_verdict_json_lists_requirements_with_their_documents():
     assert out["status"] == "complete"
     ident = next(r for r in out["requirements"] if r["requirement"] == "identity")
     assert ident["met"] is True and ident["documents"][0]["kind"] == "identity_card"
+
+
+def test_an_identity_document_of_another_nationality_than_the_declared_one_is_checked_by_a_person():
+    # Given a complete dossier declared French whose passport reads, with confidence, Algerian
+    # (the declared nationality decides the pieces needed: a residence permit outside the EU)
+    from test_verdict_builders import R, complete_pieces, declared, flat
+
+    from intake.validators.verdict import judge
+
+    decl = declared()
+    docs = flat(complete_pieces(decl))
+    assert judge(decl, docs, [], R).status == "complete"
+    card = next(d for d in docs if d.kind in ("identity_card", "passport"))
+    card.fields["nationality"] = "DZA"
+    # When judged, Then a person checks the declared nationality
+    v = judge(decl, docs, [], R)
+    assert v.status == "needs_review"
+    finding = next(f for f in v.findings if f.code == "identity_nationality_mismatch")
+    assert finding.severity == "review" and "DZA" in finding.message and "FRA" in finding.message
+    # But Germany's MRZ code D<< is DEU, and a nationality read with doubt says nothing either way
+    card.fields["nationality"] = "D<<"
+    german = declared(applicant_nationality="DEU")
+    assert not [f for f in judge(german, docs, [], R).findings if f.code == "identity_nationality_mismatch"]
+    card.fields["nationality"] = "DZA"
+    card.evidence["fields"]["nationality"]["confidence"] = 0.3
+    assert not [f for f in judge(decl, docs, [], R).findings if f.code == "identity_nationality_mismatch"]

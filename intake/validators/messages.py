@@ -136,6 +136,12 @@ def identity_sex_mismatch(kind: str, read: str, declared: str) -> str:
             f"le dossier déclare {quoted(declared)}.")
 
 
+def identity_nationality_mismatch(kind: str, read: str, declared: str) -> str:
+    return (f"Vérifier la nationalité déclarée : {the_kind(kind)} indique {quoted(read)}, le dossier déclare "
+            f"{quoted(declared)}. La nationalité décide des pièces exigées (titre de séjour hors Union "
+            "européenne, certificat JDC pour un Français) : la corriger si besoin avant le dépôt.")
+
+
 def proof_of_address_too_old(issued: date, months: int, tax_notice: bool) -> str:
     what = "un avis d'imposition" if tax_notice else "un justificatif de domicile"
     return f"Fournir {what} de moins de {months} mois : le document fourni est daté du {french_date(issued)}."

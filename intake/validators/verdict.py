@@ -21,10 +21,12 @@ from datetime import date
 from typing import Any
 
 from intake.documents import FINDING_SEVERITY, IDENTITY_KINDS, Document, Finding, status_of
+from intake.icao import state_code
 from intake.dossier import Declared, Person
 from intake.twoddoc_types import TAX_NOTICE_TYPES
 from intake.validators import messages as msg
-from intake.validators.key_fields import KEY_FIELDS, alternatives, key_field_gaps, refusal_is_decisive, rests_on
+from intake.validators.key_fields import (KEY_FIELDS, alternatives, key_field_gaps, refusal_is_decisive, rests_on,
+                                         well_read)
 from intake.validators.holders import DIFFERS, UNKNOWN, Assignment, PersonMatch, assign_holders
 from intake.validators.names import (
     MATCH,
@@ -245,6 +247,12 @@ def _identity_problems(ctx: _Ctx, i: int, role: str, req: Requirement) -> list[F
         read_sex, decl_sex = str(f.get("sex") or "").upper(), ctx.declared.applicant.sex
         if read_sex in ("M", "F") and decl_sex in ("M", "F") and read_sex != decl_sex:
             out.append(_finding("identity_sex_mismatch", msg.identity_sex_mismatch(doc.kind, read_sex, decl_sex), doc))
+        read_state, decl_state = state_code(f.get("nationality")), state_code(ctx.declared.applicant.nationality)
+        if read_state and decl_state and read_state != decl_state and well_read(f, doc.evidence, "nationality"):
+            # the declared nationality decides which pieces are needed (a residence permit outside
+            # the EU, a JDC for the French): a piece of another one is a doubt on the requirements
+            out.append(_finding("identity_nationality_mismatch",
+                                msg.identity_nationality_mismatch(doc.kind, read_state, decl_state), doc))
     v = identity_validity(doc.kind, f, doc.evidence, ctx.ref, birth_fallback=person.birth_date)
     if v.state == "unknown":
         if not any(u.code == "mrz_invalid" for u in ctx.upstream.get(i, [])):
